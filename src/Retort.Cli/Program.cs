@@ -1,6 +1,32 @@
+using System.CommandLine;
+using Retort.Cli.Commands;
+using Retort.Engine;
+
 namespace Retort.Cli;
 
-internal static class Program
+public static class Program
 {
-    private static int Main(string[] args) => 0;
+    public static int Main(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line with the given streams (tests call this in-process).</summary>
+    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
+    {
+        var io = new CliIo(input, output, error);
+        var root = new RootCommand("Retort: run and distil small reasoning language models on the CPU")
+        {
+            RunCommand.Create(io),
+            TokenizeCommand.Create(io),
+            ShowCommand.Create(io),
+        };
+        try
+        {
+            var config = new InvocationConfiguration { Output = output, Error = error };
+            return root.Parse(args).Invoke(config);
+        }
+        catch (RetortException ex)
+        {
+            error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+    }
 }

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Retort.Engine.Loading;
+
+namespace Retort.Cli.Commands;
+
+/// <summary>The MODEL argument and --chat-template option shared by the commands that open a model.</summary>
+internal sealed class ModelArgument
+{
+    public Argument<string> Model { get; } = new("MODEL")
+    {
+        Description = "a .gguf file or a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)",
+    };
+
+    public Option<string?> ChatTemplate { get; } = new("--chat-template")
+    {
+        Description = "a Jinja chat template file to use instead of the model's own",
+    };
+
+    public void AddTo(Command command, bool withTemplate)
+    {
+        command.Arguments.Add(Model);
+        if (withTemplate) command.Options.Add(ChatTemplate);
+    }
+
+    public LoadedModel Load(ParseResult result, bool withTemplate = true) =>
+        LoadedModel.Load(result.GetValue(Model)!, withTemplate ? result.GetValue(ChatTemplate) : null);
+}

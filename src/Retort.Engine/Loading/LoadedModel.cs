@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Retort.Engine.Formats.Gguf;
+using Retort.Engine.Formats.SafeTensors;
+using Retort.Engine.Model;
+using Retort.Engine.Templates;
+using Retort.Engine.Tensors;
+using Retort.Engine.Tokenization;
+
+namespace Retort.Engine.Loading;
+
+/// <summary>
+/// A model ready to run: weights (memory-mapped), hyperparameters, tokenizer and chat template,
+/// from a .gguf file or a Hugging Face folder. Dispose it to unmap the weights.
+/// </summary>
+public sealed class LoadedModel : IDisposable
+{
+    private LoadedModel(string path, string format, ITensorStore store, ModelConfig config, Tokenizer tokenizer,
+        ChatTemplate? template, string? templateSource, IReadOnlySet<int> eos)
+    {
+        Path = path;
+        Format = format;
+        Weights = store;
+        Config = config;
+        Tokenizer = tokenizer;
+        ChatTemplate = template;
+        ChatTemplateSource = templateSource;
+        EndOfSequenceTokens = eos;
+        Transformer = new Transformer(config, store);
+    }
+
+    public string Path { get; }
+
+    /// <summary>"gguf" or "safetensors".</summary>
+    public string Format { get; }
+
+    public ITensorStore Weights { get; }
+
+    public ModelConfig Config { get; }
+
+    public Transformer Transformer { get; }
+
+    public Tokenizer Tokenizer { get; }
+
+    public ChatTemplate? ChatTemplate { get; }
+
+    public string? ChatTemplateSource { get; }
+
+    /// <summary>Tokens that end generation (EOS, and end-of-turn tokens where the model defines them).</summary>
+    public IReadOnlySet<int> EndOfSequenceTokens { get; }
+
+    public string? BosToken => Tokenizer.BosTokenId is int id ? Tokenizer.TokenText(id) : null;
+
+    public string? EosToken => Tokenizer.EosTokenId is int id ? Tokenizer.TokenText(id) : null;
+
+    public long ParameterCount => Weights.Tensors.Values.Sum(t => t.ElementCount);
+
+    /// <summary>Opens a .gguf file or a Hugging Face model folder; <paramref name="chatTemplatePath"/> overrides the template.</summary>
+    public static LoadedModel Load(string path, string? chatTemplatePath = null)
+    {
+        if (Directory.Exists(path)) return LoadHfFolder(System.IO.Path.GetFullPath(path), chatTemplatePath);
+        if (File.Exists(path)) return LoadGguf(System.IO.Path.GetFullPath(path), chatTemplatePath);
+        throw new RetortException($"model not found: '{path}' (expected a .gguf file or a Hugging Face model folder)");
+    }
+
+    private static LoadedModel LoadGguf(string path, string? chatTemplatePath)
+    {
+        var gguf = GgufFile.Open(path);
+        try
+        {
+            var config = ModelConfig.FromGguf(gguf);
+            var tokenizer = TokenizerFromGguf(gguf);
+            string? source = chatTemplatePath != null ? ReadTemplate(chatTemplatePath) : gguf.GetString("tokenizer.chat_template");
+            var eos = new HashSet<int>(tokenizer.EosTokenIds);
+            foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
+                if (gguf.GetInteger(key) is long id) eos.Add((int)id);
+            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos);
+        }
+        catch
+        {
+            gguf.Dispose();
+            throw;
+        }
+    }
+
+    private static Tokenizer TokenizerFromGguf(GgufFile gguf)
+    {
+        string model = gguf.GetString("tokenizer.ggml.model")
+            ?? throw new RetortException($"{gguf.Path}: the file has no tokenizer (metadata 'tokenizer.ggml.model' is missing)");
+        if (model != "gpt2")
+            throw new RetortException(
+                $"{gguf.Path}: tokenizer model '{model}' is not supported (expected 'gpt2', the byte-level BPE of Qwen2 and Llama 3)");
+        string[] tokens = gguf.GetStringArray("tokenizer.ggml.tokens")
+            ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.tokens' is missing");
+        string[] merges = gguf.GetStringArray("tokenizer.ggml.merges")
+            ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.merges' is missing");
+        int[]? types = gguf.GetIntegerArray("tokenizer.ggml.token_type")?.Select(v => (int)v).ToArray();
+        string pre = gguf.GetString("tokenizer.ggml.pre") ?? "default";
+        int? bos = gguf.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null;
+        int? eos = gguf.GetInteger("tokenizer.ggml.eos_token_id") is long e ? (int)e : null;
+        bool addBos = gguf.GetBool("tokenizer.ggml.add_bos_token") ?? false;
+        return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
+    }
+
+    private static LoadedModel LoadHfFolder(string dir, string? chatTemplatePath)
+    {
+        var folder = HfModelFolder.Open(dir);
+        try
+        {
+            var config = ModelConfig.FromHfConfig(folder.Config, System.IO.Path.Combine(dir, "config.json"));
+            if (!File.Exists(System.IO.Path.Combine(dir, "tokenizer.json")))
+                throw new RetortException($"{dir}: the folder has no tokenizer.json (expected a Hugging Face tokenizer beside config.json)");
+            var tokenizer = Tokenizer.FromHfFolder(dir);
+            string? source = chatTemplatePath != null ? ReadTemplate(chatTemplatePath) : HfChatTemplate(dir);
+            var eos = new HashSet<int>(tokenizer.EosTokenIds);
+            AddEosIds(folder.Config, eos);
+            string genConfig = System.IO.Path.Combine(dir, "generation_config.json");
+            if (File.Exists(genConfig))
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(File.ReadAllText(genConfig));
+                    AddEosIds(doc.RootElement, eos);
+                }
+                catch (JsonException ex)
+                {
+                    throw new RetortException($"{genConfig}: not valid JSON ({ex.Message})");
+                }
+            }
+            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
+    }
+
+    private static void AddEosIds(JsonElement json, HashSet<int> eos)
+    {
+        if (json.ValueKind != JsonValueKind.Object || !json.TryGetProperty("eos_token_id", out var e)) return;
+        if (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int id)) eos.Add(id);
+        else if (e.ValueKind == JsonValueKind.Array)
+            foreach (var item in e.EnumerateArray())
+                if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int i)) eos.Add(i);
+    }
+
+    /// <summary>chat_template.jinja wins over tokenizer_config.json's chat_template, as in transformers 5.</summary>
+    private static string? HfChatTemplate(string dir)
+    {
+        string jinja = System.IO.Path.Combine(dir, "chat_template.jinja");
+        if (File.Exists(jinja)) return File.ReadAllText(jinja);
+        string configPath = System.IO.Path.Combine(dir, "tokenizer_config.json");
+        if (!File.Exists(configPath)) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
+            if (!doc.RootElement.TryGetProperty("chat_template", out var t)) return null;
+            if (t.ValueKind == JsonValueKind.String) return t.GetString();
+            if (t.ValueKind == JsonValueKind.Array)
+                foreach (var item in t.EnumerateArray())
+                    if (item.TryGetProperty("name", out var n) && n.GetString() == "default"
+                        && item.TryGetProperty("template", out var tmpl))
+                        return tmpl.GetString();
+            return null;
+        }
+        catch (JsonException ex)
+        {
+            throw new RetortException($"{configPath}: not valid JSON ({ex.Message})");
+        }
+    }
+
+    private static string ReadTemplate(string path)
+    {
+        if (!File.Exists(path)) throw new RetortException($"chat template not found: '{path}'");
+        return File.ReadAllText(path);
+    }
+
+    private static ChatTemplate? ParseTemplate(string? source, string where)
+    {
+        if (string.IsNullOrEmpty(source)) return null;
+        try
+        {
+            return new ChatTemplate(source);
+        }
+        catch (RetortException ex)
+        {
+            throw new RetortException($"{where}: chat template: {ex.Message}");
+        }
+    }
+
+    public void Dispose() => Weights.Dispose();
+}

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+using Retort.Engine.Kernels;
+using Retort.Engine.Quantization;
+using Retort.Engine.Tensors;
+
+namespace Retort.Engine.Model;
+
+/// <summary>
+/// y = W·x + b for a weight matrix that stays in its file's type (f32, f16, bf16 or a quant
+/// type): each row is dequantized once per call into a float32 scratch row and dotted with every
+/// input in the batch, so a batch of prompt tokens pays for one pass over the weights.
+/// </summary>
+internal sealed class Linear
+{
+    private const int RowsPerChunk = 16;
+
+    private readonly TensorData _weight;
+    private readonly float[]? _bias;
+
+    public Linear(TensorData weight, float[]? bias)
+    {
+        _weight = weight;
+        _bias = bias;
+        InputSize = checked((int)weight.RowLength);
+        OutputSize = checked((int)weight.RowCount);
+        if (bias != null && bias.Length != OutputSize)
+            throw new RetortException($"bias of '{weight.Name}' has {bias.Length} elements, expected {OutputSize}");
+    }
+
+    public int InputSize { get; }
+
+    public int OutputSize { get; }
+
+    public TensorData Weight => _weight;
+
+    /// <summary>y[t, :] = W · x[t, :] + b for t in [0, batch).</summary>
+    public void Forward(float[] x, float[] y, int batch)
+    {
+        int chunks = (OutputSize + RowsPerChunk - 1) / RowsPerChunk;
+        if ((long)chunks * InputSize * batch < 1 << 16)
+        {
+            for (int c = 0; c < chunks; c++) ForwardChunk(x, y, batch, c);
+        }
+        else
+        {
+            Parallel.For(0, chunks, c => ForwardChunk(x, y, batch, c));
+        }
+    }
+
+    private void ForwardChunk(float[] x, float[] y, int batch, int chunk)
+    {
+        int rowStart = chunk * RowsPerChunk;
+        int rowEnd = Math.Min(rowStart + RowsPerChunk, OutputSize);
+        Span<float> row = _weight.Type == GgmlType.F32 ? default : ScratchRow(InputSize);
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            ReadOnlySpan<byte> bytes = _weight.RowBytes(r);
+            ReadOnlySpan<float> w;
+            if (_weight.Type == GgmlType.F32)
+            {
+                w = MemoryMarshal.Cast<byte, float>(bytes);
+            }
+            else
+            {
+                Dequantize.Row(_weight.Type, bytes, row);
+                w = row;
+            }
+            float b = _bias?[r] ?? 0f;
+            for (int t = 0; t < batch; t++)
+                y[t * OutputSize + r] = VectorMath.Dot(w, x.AsSpan(t * InputSize, InputSize)) + b;
+        }
+    }
+
+    [ThreadStatic] private static float[]? s_scratch;
+
+    private static Span<float> ScratchRow(int length)
+    {
+        if (s_scratch == null || s_scratch.Length < length) s_scratch = new float[length];
+        return s_scratch.AsSpan(0, length);
+    }
+}

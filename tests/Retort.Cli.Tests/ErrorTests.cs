@@ -1,0 +1,89 @@
+using Retort.Cli.Tests.Support;
+
+namespace Retort.Cli.Tests;
+
+/// <summary>User mistakes end in one clear line on stderr and a non-zero exit, never a stack trace.</summary>
+public sealed class ErrorTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("retort-cli-errors-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static void AssertOneLineError(int code, string stderr, string expectedFragment)
+    {
+        Assert.NotEqual(0, code);
+        string[] lines = stderr.Trim().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expectedFragment, lines[0]);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void MissingModelPath()
+    {
+        var (code, _, err) = CliRunner.Run("show", Path.Combine(_dir, "nope.gguf"));
+        AssertOneLineError(code, err, "model not found");
+    }
+
+    [Fact]
+    public void AFileThatIsNotGguf()
+    {
+        string path = Path.Combine(_dir, "notes.gguf");
+        File.WriteAllText(path, "these are not the weights you are looking for");
+        var (code, _, err) = CliRunner.Run("run", path, "-p", "hi");
+        AssertOneLineError(code, err, "GGUF");
+    }
+
+    [Fact]
+    public void ATruncatedGguf()
+    {
+        byte[] bytes = File.ReadAllBytes(Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"));
+        string path = Path.Combine(_dir, "cut.gguf");
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        var (code, _, err) = CliRunner.Run("tokenize", path, "hi");
+        AssertOneLineError(code, err, "cut.gguf");
+    }
+
+    [Fact]
+    public void AFolderWithoutConfig()
+    {
+        var (code, _, err) = CliRunner.Run("show", _dir);
+        AssertOneLineError(code, err, "config.json");
+    }
+
+    [Fact]
+    public void AFolderWithoutTokenizer()
+    {
+        foreach (string f in new[] { "config.json", "model.safetensors" })
+            File.Copy(Fixtures.Path("qwen2-micro", "hf", f), Path.Combine(_dir, f));
+        var (code, _, err) = CliRunner.Run("run", _dir, "-p", "hi");
+        AssertOneLineError(code, err, "tokenizer");
+    }
+
+    [Fact]
+    public void AnUnsupportedArchitecture()
+    {
+        foreach (string f in Directory.GetFiles(Fixtures.Path("qwen2-micro", "hf")))
+            File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        string config = Path.Combine(_dir, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"qwen2\"", "\"mamba\""));
+        var (code, _, err) = CliRunner.Run("show", _dir);
+        AssertOneLineError(code, err, "mamba");
+    }
+
+    [Fact]
+    public void AnOutOfRangeSamplingSetting()
+    {
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", "--top-p", "0");
+        AssertOneLineError(code, err, "top-p");
+    }
+
+    [Fact]
+    public void APromptLongerThanTheContext()
+    {
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"),
+            "-p", string.Join(' ', Enumerable.Repeat("word", 200)), "--ctx", "64");
+        AssertOneLineError(code, err, "context");
+    }
+}
