@@ -265,14 +265,8 @@ public sealed unsafe class GgufFile : ITensorStore
                 if (depth + 1 >= MaxArrayNesting)
                     throw r.Error(typeAt, $"arrays in '{key}' nested at most {MaxArrayNesting} deep", "deeper nesting");
                 var a = new GgufValue[n];
-                for (int i = 0; i < a.Length; i++)
-                {
-                    long innerAt = r.Position;
-                    uint innerType = r.U32($"element type of nested array {i} of '{key}'");
-                    if (innerType != (uint)GgufValueType.Array)
-                        throw r.Error(innerAt, "an element of an array of arrays to be an array", $"type {innerType}");
-                    a[i] = ReadArray(ref r, key, depth + 1);
-                }
+                // Elements of an array of arrays are bare arrays (element type, count, data) with no value-type tag.
+                for (int i = 0; i < a.Length; i++) a[i] = ReadArray(ref r, key, depth + 1);
                 return GgufValue.OfArrays(a);
             }
         }
@@ -317,14 +311,21 @@ public sealed unsafe class GgufFile : ITensorStore
     {
         GgufValue? v = Get(key, "an array of integers", v => v.IsArray && IsIntegerType(v.ElementType));
         if (v is null) return null;
-        var src = (Array)v.Value;
-        var result = new long[src.Length];
-        switch (v.Value)
+        // Switch on the declared element type: the CLR lets a uint[] pass as an int[] (and
+        // sbyte[]/byte[], ulong[]/long[]), so pattern matching on the array type would misread signs.
+        var result = new long[((Array)v.Value).Length];
+        switch (v.ElementType)
         {
-            case int[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
-            case long[] a: a.CopyTo(result, 0); break;
-            case uint[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
-            case ulong[] a:
+            case GgufValueType.UInt8: { var a = (byte[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.Int8: { var a = (sbyte[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.UInt16: { var a = (ushort[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.Int16: { var a = (short[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.UInt32: { var a = (uint[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.Int32: { var a = (int[])v.Value; for (int i = 0; i < a.Length; i++) result[i] = a[i]; break; }
+            case GgufValueType.Int64: ((long[])v.Value).CopyTo(result, 0); break;
+            case GgufValueType.UInt64:
+            {
+                var a = (ulong[])v.Value;
                 for (int i = 0; i < a.Length; i++)
                 {
                     if (a[i] > long.MaxValue)
@@ -332,10 +333,7 @@ public sealed unsafe class GgufFile : ITensorStore
                     result[i] = (long)a[i];
                 }
                 break;
-            case byte[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
-            case sbyte[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
-            case ushort[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
-            case short[] a: for (int i = 0; i < a.Length; i++) result[i] = a[i]; break;
+            }
         }
         return result;
     }
@@ -344,8 +342,8 @@ public sealed unsafe class GgufFile : ITensorStore
     {
         GgufValue? v = Get(key, "an array of numbers", v => v.IsArray && IsNumberType(v.ElementType));
         if (v is null) return null;
-        if (v.Value is float[] f) return (float[])f.Clone();
-        if (v.Value is double[] d) return Array.ConvertAll(d, x => (float)x);
+        if (v.ElementType == GgufValueType.Float32) return (float[])((float[])v.Value).Clone();
+        if (v.ElementType == GgufValueType.Float64) return Array.ConvertAll((double[])v.Value, x => (float)x);
         long[] ints = GetIntegerArray(key)!;
         return Array.ConvertAll(ints, x => (float)x);
     }

@@ -185,11 +185,8 @@ public sealed class GgufWriter
             case long[] a: foreach (long x in a) w.Write(x); break;
             case double[] a: foreach (double x in a) w.Write(x); break;
             case GgufValue[] a:
-                foreach (GgufValue x in a)
-                {
-                    w.Write((uint)GgufValueType.Array);
-                    WriteValue(w, x);
-                }
+                // Nested arrays are written bare (element type, count, data), as gguf-py and ggml do.
+                foreach (GgufValue x in a) WriteValue(w, x);
                 break;
         }
     }
