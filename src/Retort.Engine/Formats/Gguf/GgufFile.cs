@@ -75,7 +75,7 @@ public sealed unsafe class GgufFile : ITensorStore
     {
         string path = file.Path;
         if (file.Length < 4)
-            throw new RetortException($"not a GGUF file: '{path}' at byte 0: expected magic 'GGUF', found a file of only {file.Length} bytes");
+            throw Fail($"not a GGUF file: '{path}' at byte 0: expected magic 'GGUF', found a file of only {file.Length} bytes");
         var r = new GgufReader(file.Pointer, file.Length, path);
 
         uint magic = r.U32("magic");
@@ -83,7 +83,7 @@ public sealed unsafe class GgufFile : ITensorStore
         {
             var b = file.Span(0, 4);
             string shown = string.Concat(b.ToArray().Select(x => x is >= 0x20 and < 0x7f ? ((char)x).ToString() : $"\\x{x:X2}"));
-            throw new RetortException($"not a GGUF file: '{path}' at byte 0: expected magic 'GGUF', found '{shown}'");
+            throw Fail($"not a GGUF file: '{path}' at byte 0: expected magic 'GGUF', found '{shown}'");
         }
 
         long versionAt = r.Position;
@@ -96,7 +96,7 @@ public sealed unsafe class GgufFile : ITensorStore
                 _ when System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(version) is 2 or 3 => $"version {version} (a big-endian GGUF file, which Retort does not read)",
                 _ => $"version {version}",
             };
-            throw new RetortException($"unsupported GGUF file '{path}' at byte {versionAt}: expected version 2 or 3, found {detail}");
+            throw Fail($"unsupported GGUF file '{path}' at byte {versionAt}: expected version 2 or 3, found {detail}");
         }
 
         // Minimum on-disk sizes: tensor info = name length(8) + n_dims(4) + type(4) + offset(8);
@@ -111,9 +111,9 @@ public sealed unsafe class GgufFile : ITensorStore
             long keyAt = r.Position;
             string key = r.String($"key of metadata entry {i}");
             if (metadata.ContainsKey(key))
-                throw r.Error(keyAt, "unique metadata keys", $"key '{key}' a second time");
+                throw r.Error(keyAt, "unique metadata keys", $"key {MessageText.Quote(key)} a second time");
             long typeAt = r.Position;
-            uint type = r.U32($"value type of '{key}'");
+            uint type = r.U32($"value type of {MessageText.Quote(key)}");
             GgufValue value = ReadValue(ref r, type, typeAt, key, 0);
             metadata.Add(key, value);
             order.Add(key);
@@ -124,7 +124,7 @@ public sealed unsafe class GgufFile : ITensorStore
         {
             long? a = alignValue.AsInteger();
             if (a is not long av || av <= 0 || av > 1 << 24 || (av & (av - 1)) != 0)
-                throw new RetortException($"malformed GGUF file '{path}': expected general.alignment to be a power of two integer, found {alignValue.Type} {alignValue}");
+                throw Fail($"malformed GGUF file '{path}': expected general.alignment to be a power of two integer, found {alignValue.Type} {alignValue}");
             alignment = (uint)av;
         }
 
@@ -135,44 +135,44 @@ public sealed unsafe class GgufFile : ITensorStore
             long at = r.Position;
             string name = r.String($"name of tensor {i}");
             if (!names.Add(name))
-                throw r.Error(at, "unique tensor names", $"tensor '{name}' a second time");
+                throw r.Error(at, "unique tensor names", $"tensor {MessageText.Quote(name)} a second time");
             long dimsAt = r.Position;
-            uint nDims = r.U32($"dimension count of tensor '{name}'");
+            uint nDims = r.U32($"dimension count of tensor {MessageText.Quote(name)}");
             if (nDims is 0 or > MaxDims)
-                throw r.Error(dimsAt, $"tensor '{name}' to have 1 to {MaxDims} dimensions", nDims.ToString());
+                throw r.Error(dimsAt, $"tensor {MessageText.Quote(name)} to have 1 to {MaxDims} dimensions", nDims.ToString());
             var shape = new long[nDims];
             long elements = 1;
             for (int d = 0; d < nDims; d++)
             {
                 long dimAt = r.Position;
-                ulong dim = r.U64($"dimension {d} of tensor '{name}'");
+                ulong dim = r.U64($"dimension {d} of tensor {MessageText.Quote(name)}");
                 if (dim == 0 || dim > long.MaxValue)
-                    throw r.Error(dimAt, $"a positive dimension {d} for tensor '{name}'", ((long)dim).ToString());
+                    throw r.Error(dimAt, $"a positive dimension {d} for tensor {MessageText.Quote(name)}", ((long)dim).ToString());
                 shape[d] = (long)dim;
                 if (elements > long.MaxValue / (long)dim)
-                    throw r.Error(dimAt, $"tensor '{name}' to have fewer than 2^63 elements", $"shape [{string.Join(", ", shape.Take(d + 1))}] overflowing");
+                    throw r.Error(dimAt, $"tensor {MessageText.Quote(name)} to have fewer than 2^63 elements", $"shape [{string.Join(", ", shape.Take(d + 1))}] overflowing");
                 elements *= (long)dim;
             }
             long typeAt = r.Position;
-            uint rawType = r.U32($"type of tensor '{name}'");
+            uint rawType = r.U32($"type of tensor {MessageText.Quote(name)}");
             var type = (GgmlType)rawType;
             int blockSize = GgmlTypeInfo.BlockSize(type);
             int blockBytes = GgmlTypeInfo.BlockBytes(type);
             if (!Enum.IsDefined(type) || blockSize == 0 || blockBytes == 0)
             {
                 string known = Enum.IsDefined(type) ? $"{rawType} ({type})" : rawType.ToString();
-                throw new RetortException($"malformed GGUF file '{path}' at byte {typeAt}: tensor '{name}' has type {known}, which Retort does not know");
+                throw Fail($"malformed GGUF file '{path}' at byte {typeAt}: tensor {MessageText.Quote(name)} has type {known}, which Retort does not know");
             }
             if (shape[0] % blockSize != 0)
-                throw r.Error(dimsAt, $"tensor '{name}' of type {type} to have a row length that is a multiple of {blockSize}", $"row length {shape[0]}");
+                throw r.Error(dimsAt, $"tensor {MessageText.Quote(name)} of type {type} to have a row length that is a multiple of {blockSize}", $"row length {shape[0]}");
             long blocks = elements / blockSize;
             if (blocks > long.MaxValue / blockBytes)
-                throw r.Error(dimsAt, $"tensor '{name}' to have a byte size under 2^63", $"{blocks} blocks of {blockBytes} bytes");
+                throw r.Error(dimsAt, $"tensor {MessageText.Quote(name)} to have a byte size under 2^63", $"{blocks} blocks of {blockBytes} bytes");
             long bytes = blocks * blockBytes;
             long offsetAt = r.Position;
-            ulong offset = r.U64($"data offset of tensor '{name}'");
+            ulong offset = r.U64($"data offset of tensor {MessageText.Quote(name)}");
             if (offset % alignment != 0)
-                throw r.Error(offsetAt, $"tensor '{name}' data offset aligned to {alignment}", offset.ToString());
+                throw r.Error(offsetAt, $"tensor {MessageText.Quote(name)} data offset aligned to {alignment}", offset.ToString());
             infos.Add((name, shape, type, offset, bytes, offsetAt));
         }
 
@@ -186,13 +186,15 @@ public sealed unsafe class GgufFile : ITensorStore
         foreach (var t in infos)
         {
             if (t.Offset > (ulong)dataLength || (ulong)t.Bytes > (ulong)dataLength - t.Offset)
-                throw r.Error(t.At, $"tensor '{t.Name}' ({t.Bytes} bytes at data offset {t.Offset}) to lie inside the data section of {dataLength} bytes",
+                throw r.Error(t.At, $"tensor {MessageText.Quote(t.Name)} ({t.Bytes} bytes at data offset {t.Offset}) to lie inside the data section of {dataLength} bytes",
                     $"it runs to byte {(ulong)dataOffset + t.Offset + (ulong)t.Bytes} of a {file.Length}-byte file");
             tensors.Add(new TensorData(t.Name, t.Type, t.Shape, file.Pointer + dataOffset + (long)t.Offset, t.Bytes));
         }
 
         return new GgufFile(file, version, alignment, dataOffset, metadata, order, tensors);
     }
+
+    private static RetortException Fail(string message) => new(MessageText.OneLine(message));
 
     private static GgufValue ReadValue(ref GgufReader r, uint type, long typeAt, string key, int depth)
     {
@@ -206,23 +208,23 @@ public sealed unsafe class GgufFile : ITensorStore
             case GgufValueType.Int32: return GgufValue.Of((int)r.U32(key));
             case GgufValueType.Float32: return GgufValue.Of(BitConverter.Int32BitsToSingle((int)r.U32(key)));
             case GgufValueType.Bool: return GgufValue.Of(r.U8(key) != 0);
-            case GgufValueType.String: return GgufValue.Of(r.String($"string value of '{key}'"));
+            case GgufValueType.String: return GgufValue.Of(r.String($"string value of {MessageText.Quote(key)}"));
             case GgufValueType.UInt64: return GgufValue.Of(r.U64(key));
             case GgufValueType.Int64: return GgufValue.Of((long)r.U64(key));
             case GgufValueType.Float64: return GgufValue.Of(BitConverter.Int64BitsToDouble((long)r.U64(key)));
             case GgufValueType.Array: return ReadArray(ref r, key, depth);
             default:
-                throw r.Error(typeAt, $"a metadata value type 0 to 12 for '{key}'", type.ToString());
+                throw r.Error(typeAt, $"a metadata value type 0 to 12 for {MessageText.Quote(key)}", type.ToString());
         }
     }
 
     private static GgufValue ReadArray(ref GgufReader r, string key, int depth)
     {
         long typeAt = r.Position;
-        uint raw = r.U32($"array element type of '{key}'");
+        uint raw = r.U32($"array element type of {MessageText.Quote(key)}");
         var et = (GgufValueType)raw;
         if (raw > (uint)GgufValueType.Float64)
-            throw r.Error(typeAt, $"an array element type 0 to 12 for '{key}'", raw.ToString());
+            throw r.Error(typeAt, $"an array element type 0 to 12 for {MessageText.Quote(key)}", raw.ToString());
         long minSize = et switch
         {
             GgufValueType.UInt8 or GgufValueType.Int8 or GgufValueType.Bool => 1,
@@ -232,9 +234,9 @@ public sealed unsafe class GgufFile : ITensorStore
             _ => 8,
         };
         long countAt = r.Position;
-        long n = r.Count($"element count of array '{key}'", minSize);
+        long n = r.Count($"element count of array {MessageText.Quote(key)}", minSize);
         if (n > int.MaxValue / 8)
-            throw r.Error(countAt, $"an array of '{key}' with fewer than {int.MaxValue / 8} elements", n.ToString());
+            throw r.Error(countAt, $"an array of {MessageText.Quote(key)} with fewer than {int.MaxValue / 8} elements", n.ToString());
         switch (et)
         {
             case GgufValueType.UInt8: return GgufValue.Of(r.Array<byte>(n, key));
@@ -257,13 +259,13 @@ public sealed unsafe class GgufFile : ITensorStore
             case GgufValueType.String:
             {
                 var s = new string[n];
-                for (int i = 0; i < s.Length; i++) s[i] = r.String($"element {i} of '{key}'");
+                for (int i = 0; i < s.Length; i++) s[i] = r.String($"element {i} of {MessageText.Quote(key)}");
                 return GgufValue.Of(s);
             }
             default:
             {
                 if (depth + 1 >= MaxArrayNesting)
-                    throw r.Error(typeAt, $"arrays in '{key}' nested at most {MaxArrayNesting} deep", "deeper nesting");
+                    throw r.Error(typeAt, $"arrays in {MessageText.Quote(key)} nested at most {MaxArrayNesting} deep", "deeper nesting");
                 var a = new GgufValue[n];
                 // Elements of an array of arrays are bare arrays (element type, count, data) with no value-type tag.
                 for (int i = 0; i < a.Length; i++) a[i] = ReadArray(ref r, key, depth + 1);
@@ -278,7 +280,7 @@ public sealed unsafe class GgufFile : ITensorStore
         if (!accepts(v))
         {
             string found = v.IsArray ? $"an array of {v.ElementType}" : v.Type.ToString();
-            throw new RetortException($"GGUF file '{Path}': expected metadata '{key}' to be {expected}, found {found}");
+            throw Fail($"GGUF file '{Path}': expected metadata {MessageText.Quote(key)} to be {expected}, found {found}");
         }
         return v;
     }
@@ -296,7 +298,7 @@ public sealed unsafe class GgufFile : ITensorStore
     {
         GgufValue? v = Get(key, "an integer", v => IsIntegerType(v.Type));
         if (v is null) return null;
-        return v.AsInteger() ?? throw new RetortException($"GGUF file '{Path}': metadata '{key}' = {v} does not fit in a 64-bit signed integer");
+        return v.AsInteger() ?? throw Fail($"GGUF file '{Path}': metadata {MessageText.Quote(key)} = {v} does not fit in a 64-bit signed integer");
     }
 
     /// <summary>Any float or integer type as a double; null when absent.</summary>
@@ -329,7 +331,7 @@ public sealed unsafe class GgufFile : ITensorStore
                 for (int i = 0; i < a.Length; i++)
                 {
                     if (a[i] > long.MaxValue)
-                        throw new RetortException($"GGUF file '{Path}': element {i} of metadata '{key}' = {a[i]} does not fit in a 64-bit signed integer");
+                        throw Fail($"GGUF file '{Path}': element {i} of metadata {MessageText.Quote(key)} = {a[i]} does not fit in a 64-bit signed integer");
                     result[i] = (long)a[i];
                 }
                 break;

@@ -28,7 +28,7 @@ internal unsafe struct GgufReader
     public readonly long Remaining => Length - Position;
 
     public readonly RetortException Error(long offset, string expected, string found) =>
-        new($"malformed GGUF file '{_path}' at byte {offset}: expected {expected}, found {found}");
+        new(Retort.Engine.IO.MessageText.OneLine($"malformed GGUF file '{_path}' at byte {offset}: expected {expected}, found {found}"));
 
     private void Need(long count, string what)
     {

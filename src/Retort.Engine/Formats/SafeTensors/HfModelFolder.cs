@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Retort.Engine.IO;
 using Retort.Engine.Tensors;
 
 namespace Retort.Engine.Formats.SafeTensors;
@@ -79,22 +80,22 @@ public sealed class HfModelFolder : ITensorStore
         foreach (JsonProperty entry in map.EnumerateObject())
         {
             if (entry.Value.ValueKind != JsonValueKind.String)
-                throw new RetortException($"'{indexPath}': expected weight_map['{entry.Name}'] to be a file name, found a JSON {entry.Value.ValueKind}");
+                throw new RetortException($"'{indexPath}': expected weight_map[{MessageText.Quote(entry.Name)}] to be a file name, found a JSON {entry.Value.ValueKind}");
             string shardName = entry.Value.GetString()!;
             // Shards must sit in the folder itself; a path here would let an index reach outside it.
             if (shardName.Length == 0 || shardName != Path.GetFileName(shardName) || shardName is "." or "..")
-                throw new RetortException($"'{indexPath}': expected a plain file name for '{entry.Name}', found '{shardName}'");
+                throw new RetortException($"'{indexPath}': expected a plain file name for {MessageText.Quote(entry.Name)}, found {MessageText.Quote(shardName)}");
             if (!shards.TryGetValue(shardName, out SafeTensorsFile? shard))
             {
                 string shardPath = Path.Combine(dir, shardName);
                 if (!File.Exists(shardPath))
-                    throw new RetortException($"'{indexPath}': shard '{shardName}' (holding '{entry.Name}') is missing from '{dir}'");
+                    throw new RetortException($"'{indexPath}': shard {MessageText.Quote(shardName)} (holding {MessageText.Quote(entry.Name)}) is missing from '{dir}'");
                 shard = SafeTensorsFile.Open(shardPath);
                 files.Add(shard);
                 shards.Add(shardName, shard);
             }
             if (!shard.Tensors.TryGetValue(entry.Name, out TensorData? t))
-                throw new RetortException($"'{indexPath}': expected tensor '{entry.Name}' in shard '{shardName}', found no such tensor there");
+                throw new RetortException($"'{indexPath}': expected tensor {MessageText.Quote(entry.Name)} in shard {MessageText.Quote(shardName)}, found no such tensor there");
             Add(tensors, t, shard.Path);
         }
     }
@@ -104,7 +105,7 @@ public sealed class HfModelFolder : ITensorStore
         string name = HfTensorNames.ToGguf(t.Name);
         var renamed = ReferenceEquals(name, t.Name) ? t : t.WithName(name);
         if (!tensors.TryAdd(name, renamed))
-            throw new RetortException($"'{file}': tensor '{t.Name}' maps to '{name}', which another tensor already has");
+            throw new RetortException($"'{file}': tensor {MessageText.Quote(t.Name)} maps to {MessageText.Quote(name)}, which another tensor already has");
     }
 
     private static JsonDocument ReadJson(string path)

@@ -74,7 +74,7 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
     };
 
     private static RetortException Error(string path, long offset, string expected, string found) =>
-        new($"malformed safetensors file '{path}' at byte {offset}: expected {expected}, found {found}");
+        new(MessageText.OneLine($"malformed safetensors file '{path}' at byte {offset}: expected {expected}, found {found}"));
 
     private static SafeTensorsFile Parse(MappedFile file)
     {
@@ -88,6 +88,9 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         long dataOffset = 8 + (long)headerLength;
         long dataLength = file.Length - dataOffset;
 
+        ReadOnlySpan<byte> header = file.Span(8, (int)headerLength);
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw Error(path, 8, "a UTF-8 JSON header", "bytes that are not valid UTF-8");
         JsonDocument doc;
         try
         {
@@ -100,7 +103,21 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
 
         using (doc)
         {
-            JsonElement root = doc.RootElement;
+            try
+            {
+                return ParseHeader(file, path, doc.RootElement, dataOffset, dataLength);
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonElement throws this for strings it cannot decode (e.g. escaped lone surrogates).
+                throw Error(path, 8, "a well-formed JSON header", $"undecodable text ({e.Message})");
+            }
+        }
+    }
+
+    private static SafeTensorsFile ParseHeader(MappedFile file, string path, JsonElement root, long dataOffset, long dataLength)
+    {
+        {
             if (root.ValueKind != JsonValueKind.Object)
                 throw Error(path, 8, "a JSON object header", $"a JSON {root.ValueKind}");
 
@@ -110,7 +127,7 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
             foreach (JsonProperty p in root.EnumerateObject())
             {
                 if (!names.Add(p.Name))
-                    throw Error(path, 8, "unique names in the header", $"'{p.Name}' twice");
+                    throw Error(path, 8, "unique names in the header", $"{MessageText.Quote(p.Name)} twice");
                 if (p.Name == "__metadata__")
                 {
                     if (p.Value.ValueKind != JsonValueKind.Object)
@@ -118,7 +135,7 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
                     foreach (JsonProperty m in p.Value.EnumerateObject())
                     {
                         if (m.Value.ValueKind != JsonValueKind.String)
-                            throw Error(path, 8, $"__metadata__ value '{m.Name}' to be a string", $"a JSON {m.Value.ValueKind}");
+                            throw Error(path, 8, $"__metadata__ value {MessageText.Quote(m.Name)} to be a string", $"a JSON {m.Value.ValueKind}");
                         metadata[m.Name] = m.Value.GetString()!;
                     }
                     continue;
@@ -134,18 +151,18 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         string name = p.Name;
         JsonElement e = p.Value;
         if (e.ValueKind != JsonValueKind.Object)
-            throw Error(path, 8, $"tensor '{name}' to be a JSON object", $"a JSON {e.ValueKind}");
+            throw Error(path, 8, $"tensor {MessageText.Quote(name)} to be a JSON object", $"a JSON {e.ValueKind}");
         if (!e.TryGetProperty("dtype", out JsonElement dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String)
-            throw Error(path, 8, $"a string 'dtype' for tensor '{name}'", "none");
+            throw Error(path, 8, $"a string 'dtype' for tensor {MessageText.Quote(name)}", "none");
         string dtype = dtypeEl.GetString()!;
         GgmlType type = MapDType(dtype)
-            ?? throw new RetortException($"safetensors file '{path}': tensor '{name}' has dtype {dtype}, which Retort does not support (expected F32, F16 or BF16)");
+            ?? throw new RetortException(MessageText.OneLine($"safetensors file '{path}': tensor {MessageText.Quote(name)} has dtype {dtype}, which Retort does not support (expected F32, F16 or BF16)"));
 
         if (!e.TryGetProperty("shape", out JsonElement shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
-            throw Error(path, 8, $"a 'shape' array for tensor '{name}'", "none");
+            throw Error(path, 8, $"a 'shape' array for tensor {MessageText.Quote(name)}", "none");
         int rank = shapeEl.GetArrayLength();
         if (rank > 8)
-            throw Error(path, 8, $"tensor '{name}' to have at most 8 dimensions", rank.ToString());
+            throw Error(path, 8, $"tensor {MessageText.Quote(name)} to have at most 8 dimensions", rank.ToString());
         var shape = new long[Math.Max(rank, 1)];
         shape[0] = 1;
         long elements = 1;
@@ -153,24 +170,24 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         foreach (JsonElement dim in shapeEl.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d) || d < 0)
-                throw Error(path, 8, $"non-negative integer dimensions for tensor '{name}'", dim.GetRawText());
+                throw Error(path, 8, $"non-negative integer dimensions for tensor {MessageText.Quote(name)}", dim.GetRawText());
             // safetensors lists the outermost dimension first; ggml order is innermost first.
             shape[rank - 1 - i] = d;
             if (d != 0 && elements > long.MaxValue / d)
-                throw Error(path, 8, $"tensor '{name}' to have fewer than 2^63 elements", $"shape {shapeEl.GetRawText()}");
+                throw Error(path, 8, $"tensor {MessageText.Quote(name)} to have fewer than 2^63 elements", $"shape {shapeEl.GetRawText()}");
             elements *= d;
             i++;
         }
 
         if (!e.TryGetProperty("data_offsets", out JsonElement offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2
             || !offEl[0].TryGetInt64Safe(out long begin) || !offEl[1].TryGetInt64Safe(out long end))
-            throw Error(path, 8, $"'data_offsets' [begin, end] of non-negative integers for tensor '{name}'",
+            throw Error(path, 8, $"'data_offsets' [begin, end] of non-negative integers for tensor {MessageText.Quote(name)}",
                 e.TryGetProperty("data_offsets", out JsonElement raw) ? raw.GetRawText() : "none");
         if (begin < 0 || end < begin || end > dataLength)
-            throw Error(path, 8, $"tensor '{name}' data [{begin}, {end}) inside the {dataLength}-byte data section", $"it ends at file byte {dataOffset + end}");
+            throw Error(path, 8, $"tensor {MessageText.Quote(name)} data [{begin}, {end}) inside the {dataLength}-byte data section", $"it ends at file byte {dataOffset + end}");
         int elemBytes = GgmlTypeInfo.BlockBytes(type);
         if (elements > long.MaxValue / elemBytes || elements * elemBytes != end - begin)
-            throw Error(path, 8, $"tensor '{name}' ({dtype} {shapeEl.GetRawText()}) to take {(elements > long.MaxValue / elemBytes ? "an overflowing number of" : (elements * elemBytes).ToString())} bytes", $"{end - begin} bytes in data_offsets");
+            throw Error(path, 8, $"tensor {MessageText.Quote(name)} ({dtype} {shapeEl.GetRawText()}) to take {(elements > long.MaxValue / elemBytes ? "an overflowing number of" : (elements * elemBytes).ToString())} bytes", $"{end - begin} bytes in data_offsets");
         return new TensorData(name, type, shape, file.Pointer + dataOffset + begin, end - begin);
     }
 
