@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using Xunit.Abstractions;
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Tensors;
 using Retort.Engine.Tests.Support;
 
 namespace Retort.Engine.Tests.Formats;
 
-public class GgufFileTests
+public class GgufFileTests(ITestOutputHelper output)
 {
     private static string Micro(string variant) => Fixtures.Path("qwen2-micro", "gguf", $"qwen2-micro-{variant}.gguf");
 
@@ -256,9 +257,10 @@ public class GgufFileTests
         var sw = Stopwatch.StartNew();
         using var g = GgufFile.Open(path);
         sw.Stop();
+        output.WriteLine($"opened 151k tokens + 151k merges in {sw.ElapsedMilliseconds} ms");
         Assert.Equal(tokens, g.GetStringArray("tokenizer.ggml.tokens"));
         Assert.Equal(merges[^1], g.GetStringArray("tokenizer.ggml.merges")![^1]);
-        // Budget is ~200 ms on an idle machine for both arrays; allow for a shared, busy CI box.
-        Assert.True(sw.ElapsedMilliseconds < 600, $"parsing took {sw.ElapsedMilliseconds} ms");
+        // About 100 ms for both arrays on an idle machine (the goal is < 200 ms per 150k-string array); slack for a busy box.
+        Assert.True(sw.ElapsedMilliseconds < 400, $"parsing took {sw.ElapsedMilliseconds} ms");
     }
 }

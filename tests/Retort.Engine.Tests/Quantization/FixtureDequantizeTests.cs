@@ -20,6 +20,8 @@ public class FixtureDequantizeTests
     [InlineData("qwen2-micro", "f16")]
     [InlineData("qwen2-micro", "bf16")]
     [InlineData("qwen2-micro", "q8_0")]
+    [InlineData("qwen2-tiny", "f16")]
+    [InlineData("qwen2-tiny", "bf16")]
     [InlineData("qwen2-tiny", "q8_0")]
     public void EveryTensorMatchesF32(string model, string variant)
     {

@@ -259,7 +259,7 @@ public sealed unsafe class GgufFile : ITensorStore
             case GgufValueType.String:
             {
                 var s = new string[n];
-                for (int i = 0; i < s.Length; i++) s[i] = r.String($"element {i} of {MessageText.Quote(key)}");
+                for (int i = 0; i < s.Length; i++) s[i] = r.String(key, i);
                 return GgufValue.Of(s);
             }
             default:

@@ -77,18 +77,30 @@ internal unsafe struct GgufReader
         return (long)n;
     }
 
-    public string String(string what)
+    public string String(string what) => ReadString(what, -1);
+
+    /// <summary>Element <paramref name="index"/> of string array <paramref name="key"/>; the message is only built on failure.</summary>
+    public string String(string key, long index) => ReadString(key, index);
+
+    // Hot path for 150k-entry vocabularies: no message text is formatted unless something is wrong.
+    private string ReadString(string what, long index)
     {
         long at = Position;
-        ulong len = U64($"length of {what}");
+        if (Remaining < 8)
+            throw Error(at, $"length of {Describe(what, index)} (8 bytes)", $"only {Remaining} bytes left before the end of the file (length {Length})");
+        ulong len = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(_base + Position, 8));
+        Position += 8;
         if (len > (ulong)Remaining)
-            throw Error(at, $"{what} length that fits in the file ({Remaining} bytes left)", $"length {len}");
+            throw Error(at, $"{Describe(what, index)} length that fits in the file ({Remaining} bytes left)", $"length {len}");
         if (len > int.MaxValue)
-            throw Error(at, $"{what} length under 2 GiB", $"length {len}");
-        string s = Encoding.UTF8.GetString(_base + Position, (int)len);
+            throw Error(at, $"{Describe(what, index)} length under 2 GiB", $"length {len}");
+        string s = len == 0 ? string.Empty : Encoding.UTF8.GetString(_base + Position, (int)len);
         Position += (long)len;
         return s;
     }
+
+    private static string Describe(string what, long index) =>
+        index < 0 ? what : $"element {index} of {Retort.Engine.IO.MessageText.Quote(what)}";
 
     /// <summary>Copies <paramref name="count"/> fixed-size little-endian elements; the caller checked the count.</summary>
     public T[] Array<T>(long count, string what) where T : unmanaged
