@@ -1,12 +1,10 @@
-using System.Diagnostics;
-using Xunit.Abstractions;
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Tensors;
 using Retort.Engine.Tests.Support;
 
 namespace Retort.Engine.Tests.Formats;
 
-public class GgufFileTests(ITestOutputHelper output)
+public class GgufFileTests
 {
     private static string Micro(string variant) => Fixtures.Path("qwen2-micro", "gguf", $"qwen2-micro-{variant}.gguf");
 
@@ -236,31 +234,5 @@ public class GgufFileTests(ITestOutputHelper output)
         }
         // llama.cpp lays the file out the same way, so the rewrite is byte-identical.
         Assert.Equal(File.ReadAllBytes(Micro(variant)), File.ReadAllBytes(path));
-    }
-
-    [Fact]
-    public void LargeStringArraysParseQuickly()
-    {
-        using var dir = new TempDir();
-        string path = dir.File("vocab.gguf");
-        var tokens = new string[151_936];
-        var merges = new string[151_387];
-        for (int i = 0; i < tokens.Length; i++) tokens[i] = "Ġtok" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        for (int i = 0; i < merges.Length; i++) merges[i] = "Ġa" + (i % 977) + " b" + i;
-        new GgufWriter()
-            .SetMetadata("tokenizer.ggml.tokens", GgufValue.Of(tokens))
-            .SetMetadata("tokenizer.ggml.merges", GgufValue.Of(merges))
-            .SetMetadata("tokenizer.ggml.token_type", GgufValue.Of(new int[tokens.Length]))
-            .Write(path);
-
-        using (GgufFile.Open(path)) { } // warm up the JIT
-        var sw = Stopwatch.StartNew();
-        using var g = GgufFile.Open(path);
-        sw.Stop();
-        output.WriteLine($"opened 151k tokens + 151k merges in {sw.ElapsedMilliseconds} ms");
-        Assert.Equal(tokens, g.GetStringArray("tokenizer.ggml.tokens"));
-        Assert.Equal(merges[^1], g.GetStringArray("tokenizer.ggml.merges")![^1]);
-        // About 100 ms for both arrays on an idle machine (the goal is < 200 ms per 150k-string array); slack for a busy box.
-        Assert.True(sw.ElapsedMilliseconds < 400, $"parsing took {sw.ElapsedMilliseconds} ms");
     }
 }
