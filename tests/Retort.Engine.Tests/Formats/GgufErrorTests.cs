@@ -83,7 +83,7 @@ public class GgufErrorTests
     [Fact]
     public void BadAlignmentValue()
     {
-        Fails(new RawGguf().Header(3, 0, 1).KvU32("general.alignment", 0).ToArray(), "general.alignment");
+        Fails(new RawGguf().Header(3, 0, 1).KvU32("general.alignment", 0).ToArray(), "general.alignment", "byte 49", "found UInt32 '0'");
         Fails(new RawGguf().Header(3, 0, 1).KvU32("general.alignment", 48).ToArray(), "general.alignment");
         Fails(new RawGguf().Header(3, 0, 1).KvString("general.alignment", "32").ToArray(), "general.alignment");
     }

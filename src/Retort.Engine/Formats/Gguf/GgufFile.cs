@@ -106,6 +106,7 @@ public sealed unsafe class GgufFile : ITensorStore
 
         var metadata = new Dictionary<string, GgufValue>((int)Math.Min(kvCount, 4096), StringComparer.Ordinal);
         var order = new List<string>((int)Math.Min(kvCount, 4096));
+        long alignmentAt = 0;
         for (long i = 0; i < kvCount; i++)
         {
             long keyAt = r.Position;
@@ -115,6 +116,7 @@ public sealed unsafe class GgufFile : ITensorStore
             long typeAt = r.Position;
             uint type = r.U32($"value type of {MessageText.Quote(key)}");
             GgufValue value = ReadValue(ref r, type, typeAt, key, 0);
+            if (key == "general.alignment") alignmentAt = typeAt;
             metadata.Add(key, value);
             order.Add(key);
         }
@@ -124,7 +126,7 @@ public sealed unsafe class GgufFile : ITensorStore
         {
             long? a = alignValue.AsInteger();
             if (a is not long av || av <= 0 || av > 1 << 24 || (av & (av - 1)) != 0)
-                throw Fail($"malformed GGUF file '{path}': expected general.alignment to be a power of two integer, found {alignValue.Type} {alignValue}");
+                throw r.Error(alignmentAt, "general.alignment to be a power-of-two integer up to 2^24", $"{alignValue.Type} {MessageText.Quote(alignValue.ToString())}");
             alignment = (uint)av;
         }
 
