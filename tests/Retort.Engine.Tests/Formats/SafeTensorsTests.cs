@@ -195,6 +195,7 @@ public class SafeTensorsTests
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 32]}}", data16), "inside the 16-byte data section");
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [8, 4]}}", data16), "tensor 'a' data");
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 16]}}", data16), "to take 12 bytes");
+        BadFile(SafeTensorsBuilder.Build("{\"ok\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"b\": {\"dtype\": \"F32\", \"shape\": [5], \"data_offsets\": [4, 16]}}", data16), "at byte 71:");
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4], \"data_offsets\": [0, 16]}}", data16), "fewer than 2^63");
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"BOOL\", \"shape\": [16], \"data_offsets\": [0, 16]}}", data16), "tensor 'a' has dtype BOOL, which Retort does not support");
         BadFile(SafeTensorsBuilder.Build("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}", data16), "'a' twice");

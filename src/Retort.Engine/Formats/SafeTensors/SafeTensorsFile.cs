@@ -151,18 +151,18 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         string name = p.Name;
         JsonElement e = p.Value;
         if (e.ValueKind != JsonValueKind.Object)
-            throw Error(path, 8, $"tensor {MessageText.Quote(name)} to be a JSON object", $"a JSON {e.ValueKind}");
+            throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} to be a JSON object", $"a JSON {e.ValueKind}");
         if (!e.TryGetProperty("dtype", out JsonElement dtypeEl) || dtypeEl.ValueKind != JsonValueKind.String)
-            throw Error(path, 8, $"a string 'dtype' for tensor {MessageText.Quote(name)}", "none");
+            throw Error(path, EntryOffset(file, dataOffset, name), $"a string 'dtype' for tensor {MessageText.Quote(name)}", "none");
         string dtype = dtypeEl.GetString()!;
         GgmlType type = MapDType(dtype)
             ?? throw new RetortException(MessageText.OneLine($"safetensors file '{path}': tensor {MessageText.Quote(name)} has dtype {dtype}, which Retort does not support (expected F32, F16 or BF16)"));
 
         if (!e.TryGetProperty("shape", out JsonElement shapeEl) || shapeEl.ValueKind != JsonValueKind.Array)
-            throw Error(path, 8, $"a 'shape' array for tensor {MessageText.Quote(name)}", "none");
+            throw Error(path, EntryOffset(file, dataOffset, name), $"a 'shape' array for tensor {MessageText.Quote(name)}", "none");
         int rank = shapeEl.GetArrayLength();
         if (rank > 8)
-            throw Error(path, 8, $"tensor {MessageText.Quote(name)} to have at most 8 dimensions", rank.ToString());
+            throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} to have at most 8 dimensions", rank.ToString());
         var shape = new long[Math.Max(rank, 1)];
         shape[0] = 1;
         long elements = 1;
@@ -170,25 +170,36 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         foreach (JsonElement dim in shapeEl.EnumerateArray())
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d) || d < 0)
-                throw Error(path, 8, $"non-negative integer dimensions for tensor {MessageText.Quote(name)}", dim.GetRawText());
+                throw Error(path, EntryOffset(file, dataOffset, name), $"non-negative integer dimensions for tensor {MessageText.Quote(name)}", dim.GetRawText());
             // safetensors lists the outermost dimension first; ggml order is innermost first.
             shape[rank - 1 - i] = d;
             if (d != 0 && elements > long.MaxValue / d)
-                throw Error(path, 8, $"tensor {MessageText.Quote(name)} to have fewer than 2^63 elements", $"shape {shapeEl.GetRawText()}");
+                throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} to have fewer than 2^63 elements", $"shape {shapeEl.GetRawText()}");
             elements *= d;
             i++;
         }
 
         if (!e.TryGetProperty("data_offsets", out JsonElement offEl) || offEl.ValueKind != JsonValueKind.Array || offEl.GetArrayLength() != 2
             || !offEl[0].TryGetInt64Safe(out long begin) || !offEl[1].TryGetInt64Safe(out long end))
-            throw Error(path, 8, $"'data_offsets' [begin, end] of non-negative integers for tensor {MessageText.Quote(name)}",
+            throw Error(path, EntryOffset(file, dataOffset, name), $"'data_offsets' [begin, end] of non-negative integers for tensor {MessageText.Quote(name)}",
                 e.TryGetProperty("data_offsets", out JsonElement raw) ? raw.GetRawText() : "none");
         if (begin < 0 || end < begin || end > dataLength)
-            throw Error(path, 8, $"tensor {MessageText.Quote(name)} data [{begin}, {end}) inside the {dataLength}-byte data section", $"it ends at file byte {dataOffset + end}");
+            throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} data [{begin}, {end}) inside the {dataLength}-byte data section", $"it ends at file byte {dataOffset + end}");
         int elemBytes = GgmlTypeInfo.BlockBytes(type);
         if (elements > long.MaxValue / elemBytes || elements * elemBytes != end - begin)
-            throw Error(path, 8, $"tensor {MessageText.Quote(name)} ({dtype} {shapeEl.GetRawText()}) to take {(elements > long.MaxValue / elemBytes ? "an overflowing number of" : (elements * elemBytes).ToString())} bytes", $"{end - begin} bytes in data_offsets");
+            throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} ({dtype} {shapeEl.GetRawText()}) to take {(elements > long.MaxValue / elemBytes ? "an overflowing number of" : (elements * elemBytes).ToString())} bytes", $"{end - begin} bytes in data_offsets");
         return new TensorData(name, type, shape, file.Pointer + dataOffset + begin, end - begin);
+    }
+
+    /// <summary>
+    /// Where a tensor's entry starts in the header, for error messages (JsonElement keeps no
+    /// positions); the header start when the name is written with escapes and cannot be found.
+    /// </summary>
+    private static long EntryOffset(MappedFile file, long dataOffset, string name)
+    {
+        byte[] needle = System.Text.Encoding.UTF8.GetBytes($"\"{name}\"");
+        int i = file.Span(8, (int)(dataOffset - 8)).IndexOf(needle);
+        return i < 0 ? 8 : 8 + i;
     }
 
     public void Dispose() => _file.Dispose();
