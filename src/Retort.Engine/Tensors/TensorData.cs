@@ -47,6 +47,9 @@ public sealed unsafe class TensorData
 
     internal byte* Pointer => _data;
 
+    /// <summary>The same memory under another name (the HF loader renames to GGUF names).</summary>
+    internal TensorData WithName(string name) => new(name, Type, Shape, _data, ByteLength);
+
     /// <summary>The raw bytes of one row, still in the tensor's own type.</summary>
     public ReadOnlySpan<byte> RowBytes(long row)
     {
