@@ -61,7 +61,8 @@ internal static class TokenizerFixtures
             byId[a.GetProperty("id").GetInt32()] = (a.GetProperty("content").GetString()!, a.GetProperty("special").GetBoolean() ? 3 : 4);
         var tokens = new List<string>();
         var types = new List<int>();
-        for (int id = 0; id <= byId.Keys.Max(); id++)
+        int maxId = byId.Keys.Max();
+        for (int id = 0; id <= maxId; id++)
         {
             var (token, type) = byId.TryGetValue(id, out var v) ? v : ($"[PAD{id}]", 5);
             tokens.Add(token);
