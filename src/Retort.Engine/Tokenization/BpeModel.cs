@@ -15,12 +15,13 @@ internal sealed class BpeModel
     private readonly bool _ignoreMerges;
     private readonly int[] _charIds; // id of each single-char token for chars < 512, or -1
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheCount; // ConcurrentDictionary.Count takes every lock, far too slow per word
 
     public BpeModel(Dictionary<string, int> vocab, IEnumerable<(string Left, string Right)> merges, bool ignoreMerges)
     {
         _vocab = vocab;
         _ignoreMerges = ignoreMerges;
-        _merges = [];
+        _merges = new Dictionary<long, (int Rank, int Id)>(PairComparer.Instance);
         int rank = 0;
         foreach (var (left, right) in merges)
         {
@@ -53,7 +54,7 @@ internal sealed class BpeModel
             return;
         }
         int[] ids = EncodeUncached(word);
-        if (_cache.Count < CacheLimit) _cache.TryAdd(word, ids);
+        if (Volatile.Read(ref _cacheCount) < CacheLimit && _cache.TryAdd(word, ids)) Interlocked.Increment(ref _cacheCount);
         output.AddRange(ids);
     }
 
@@ -111,5 +112,15 @@ internal sealed class BpeModel
     private void Push(PriorityQueue<(int, int, int, int), (int, int)> queue, int[] ids, int left, int right)
     {
         if (_merges.TryGetValue(Key(ids[left], ids[right]), out var m)) queue.Enqueue((left, right, ids[left], ids[right]), (m.Rank, left));
+    }
+
+    // long.GetHashCode is (high ^ low), which collides for every pair with the same XOR of ids.
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15)) >> 32);
     }
 }

@@ -33,16 +33,15 @@ internal static class ByteLevel
         return table;
     }
 
-    /// <summary>Appends the byte-level form of <paramref name="text"/>'s UTF-8 bytes.</summary>
+    /// <summary>The byte-level form of <paramref name="text"/>'s UTF-8 bytes.</summary>
     public static string Encode(ReadOnlySpan<char> text)
     {
         int max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
-        Span<byte> buffer = max <= 1024 ? stackalloc byte[max] : new byte[max];
-        int n = System.Text.Encoding.UTF8.GetBytes(text, buffer);
-        return string.Create(n, buffer[..n].ToArray(), static (dst, bytes) =>
-        {
-            for (int i = 0; i < bytes.Length; i++) dst[i] = ByteToChar[bytes[i]];
-        });
+        Span<byte> bytes = max <= 512 ? stackalloc byte[max] : new byte[max];
+        int n = System.Text.Encoding.UTF8.GetBytes(text, bytes);
+        Span<char> chars = n <= 512 ? stackalloc char[n] : new char[n];
+        for (int i = 0; i < n; i++) chars[i] = ByteToChar[bytes[i]];
+        return new string(chars);
     }
 
     /// <summary>

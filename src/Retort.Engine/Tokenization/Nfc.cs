@@ -15,25 +15,34 @@ internal static class Nfc
     private static readonly Dictionary<int, (int First, int Second)> Decomp = [];
     private static readonly Dictionary<long, int> Compose = [];
 
+    // Code points that can change under NFC: marks, chars that do not survive decompose+recompose,
+    // and chars that can be the second half of a composition. Text free of them is already NFC.
+    private static readonly HashSet<int> Unstable = [];
+
     static Nfc()
     {
         ReadOnlySpan<int> d = NfcData.Decompositions;
         for (int i = 0; i < d.Length; i += 4)
         {
             Decomp[d[i]] = (d[i + 1], d[i + 2]);
-            if (d[i + 3] == 1) Compose[Key(d[i + 1], d[i + 2])] = d[i];
+            if (d[i + 3] == 1)
+            {
+                Compose[Key(d[i + 1], d[i + 2])] = d[i];
+                Unstable.Add(d[i + 2]);
+            }
+            else
+            {
+                Unstable.Add(d[i]);
+            }
         }
+        foreach (int cp in Ccc.Keys) Unstable.Add(cp);
+        for (int v = VBase; v < VBase + VCount; v++) Unstable.Add(v);
+        for (int t = TBase + 1; t < TBase + TCount; t++) Unstable.Add(t);
     }
 
     public static string Normalize(string s)
     {
-        // Everything below U+0300 is already NFC and cannot combine with its neighbours.
-        bool simple = true;
-        foreach (char c in s)
-        {
-            if (c >= 0x300) { simple = false; break; }
-        }
-        if (simple) return s;
+        if (IsStable(s)) return s;
 
         var cps = new List<int>(s.Length);
         foreach (Rune r in s.EnumerateRunes()) Decompose(r.Value, cps);
@@ -44,6 +53,24 @@ internal static class Nfc
         foreach (int cp in cps) sb.Append(char.ConvertFromUtf32(cp));
         string result = sb.ToString();
         return result == s ? s : result;
+    }
+
+    private static bool IsStable(string s)
+    {
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            // Nothing below U+0300 decomposes without recomposing or combines with a neighbour.
+            if (c < 0x300) continue;
+            int cp = c;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+            {
+                cp = char.ConvertToUtf32(c, s[i + 1]);
+                i++;
+            }
+            if (Unstable.Contains(cp)) return false;
+        }
+        return true;
     }
 
     private static Dictionary<int, int> BuildCcc()
