@@ -101,14 +101,19 @@ public sealed class Tokenizer
     public static Tokenizer FromTokenizerJson(string tokenizerJsonPath, string? tokenizerConfigPath = null) =>
         TokenizerJsonLoader.Load(tokenizerJsonPath, tokenizerConfigPath);
 
-    /// <summary>Loads tokenizer.json and, when present, tokenizer_config.json from a Hugging Face model folder.</summary>
+    /// <summary>
+    /// Loads tokenizer.json and, when present, tokenizer_config.json from a Hugging Face model folder;
+    /// generation_config.json's eos_token_id values join <see cref="EosTokenIds"/>.
+    /// </summary>
     public static Tokenizer FromHfFolder(string dir)
     {
+        ArgumentNullException.ThrowIfNull(dir);
         string json = Path.Combine(dir, "tokenizer.json");
         if (!File.Exists(json))
             throw new RetortException($"tokenizer not found: expected tokenizer.json in model folder '{dir}'");
         string config = Path.Combine(dir, "tokenizer_config.json");
-        return TokenizerJsonLoader.Load(json, File.Exists(config) ? config : null);
+        var generationEos = TokenizerJsonLoader.ReadGenerationEos(Path.Combine(dir, "generation_config.json"));
+        return TokenizerJsonLoader.Load(json, File.Exists(config) ? config : null, generationEos);
     }
 
     /// <summary>

@@ -6,7 +6,7 @@ namespace Retort.Engine.Tokenization;
 /// <summary>Reads Hugging Face tokenizer.json (+ tokenizer_config.json) into a <see cref="Tokenizer"/>.</summary>
 internal static class TokenizerJsonLoader
 {
-    public static Tokenizer Load(string jsonPath, string? configPath)
+    public static Tokenizer Load(string jsonPath, string? configPath, IReadOnlyList<int>? extraEosIds = null)
     {
         if (!File.Exists(jsonPath)) throw new RetortException($"tokenizer file not found: '{jsonPath}'");
         try
@@ -22,7 +22,7 @@ internal static class TokenizerJsonLoader
             }
             using (config)
             {
-                return Build(jsonPath, doc.RootElement, config?.RootElement);
+                return Build(jsonPath, doc.RootElement, config?.RootElement, extraEosIds ?? []);
             }
         }
         catch (JsonException e)
@@ -36,7 +36,7 @@ internal static class TokenizerJsonLoader
         }
     }
 
-    private static Tokenizer Build(string path, JsonElement root, JsonElement? config)
+    private static Tokenizer Build(string path, JsonElement root, JsonElement? config, IReadOnlyList<int> extraEosIds)
     {
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
             throw new RetortException($"malformed tokenizer '{path}': no \"model\" object");
@@ -128,7 +128,32 @@ internal static class TokenizerJsonLoader
                 if (Bool(c, "add_eos_token") && eosId is int e) suffix.Add(e);
             }
         }
-        return new Tokenizer(vocab, merges, ignoreMerges, added, nfc, splitters, addPrefixSpace, [.. prefix], [.. suffix], bosId, eosId, null);
+        if (eosId is null && extraEosIds.Count > 0) eosId = extraEosIds[0];
+        return new Tokenizer(vocab, merges, ignoreMerges, added, nfc, splitters, addPrefixSpace, [.. prefix], [.. suffix], bosId, eosId, extraEosIds);
+    }
+
+    /// <summary>
+    /// generation_config.json's eos_token_id (a number or a list: Llama 3 Instruct stops on several),
+    /// or nothing when the file is absent.
+    /// </summary>
+    public static IReadOnlyList<int> ReadGenerationEos(string path)
+    {
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            if (!doc.RootElement.TryGetProperty("eos_token_id", out var e)) return [];
+            return e.ValueKind switch
+            {
+                JsonValueKind.Number => [e.GetInt32()],
+                JsonValueKind.Array => [.. e.EnumerateArray().Select(x => x.GetInt32())],
+                _ => [],
+            };
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new RetortException($"malformed generation config '{path}': eos_token_id must be a number or a list of numbers ({ex.Message})", ex);
+        }
     }
 
     private static bool Bool(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;

@@ -82,4 +82,24 @@ public sealed class TokenizerLoadingTests
         Assert.Equal([4], t.Encode("ab"));
         Assert.Equal([5, 5], t.Encode("abcabc"));
     }
+
+    [Fact]
+    public void Generation_config_eos_list_joins_the_eos_set()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "retort-gen-eos-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            foreach (string f in new[] { "tokenizer.json", "tokenizer_config.json" })
+                File.Copy(Fixtures.Path("qwen2-micro", "hf", f), Path.Combine(dir, f));
+            File.WriteAllText(Path.Combine(dir, "generation_config.json"), "{ \"eos_token_id\": [457, 461] }");
+            var t = Tokenizer.FromHfFolder(dir);
+            Assert.Equal(457, t.EosTokenId);
+            Assert.Equal(new HashSet<int> { 457, 461 }, t.EosTokenIds);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
