@@ -1,0 +1,8 @@
+namespace Retort.Engine.Tokenization;
+
+/// <summary>One step of pre-tokenization: cuts a piece of text into smaller pieces.</summary>
+internal interface ISplitter
+{
+    /// <summary>Appends the pieces of text[start..start+length] as (start, length) pairs that cover it.</summary>
+    void Split(string text, int start, int length, List<(int Start, int Length)> output);
+}
