@@ -114,9 +114,9 @@ internal static partial class Filters
             case "abs":
                 return v switch
                 {
-                    long l => Math.Abs(l),
-                    double d => Math.Abs(d),
-                    bool b => b ? 1L : 0L,
+                    long l => (object)Math.Abs(l),
+                    double d => (object)Math.Abs(d),
+                    bool b => (object)(b ? 1L : 0L),
                     _ => throw new TemplateError($"bad operand type for abs(): '{PyOps.TypeName(v)}'"),
                 };
             case "round":

@@ -60,7 +60,7 @@ internal sealed class Parser
             switch (t.Kind)
             {
                 case TokenKind.Eof:
-                    if (endTags.Length > 0) throw Error(t, $"unexpected end of template, expected '{endTags[0]}'");
+                    if (endTags.Length > 0) throw Error(t, $"unexpected end of template, expected '{endTags[^1]}'");
                     return (body, null);
                 case TokenKind.Data:
                     body.Add(new DataStmt(t.Value, t.Line, t.Column));
@@ -214,7 +214,7 @@ internal sealed class Parser
             Expect(TokenKind.BlockEnd);
             return new SetStmt(target, value, tag.Line, tag.Column);
         }
-        var filters = Peek.IsOp("|") ? ParseFilterChain(null) : [];
+        var filters = Accept(TokenKind.Op, "|") ? ParseFilterChain(null) : [];
         Expect(TokenKind.BlockEnd);
         var (body, _) = ParseBody(["endset"]);
         Expect(TokenKind.BlockEnd);

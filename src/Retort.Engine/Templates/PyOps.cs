@@ -267,7 +267,7 @@ internal static class PyOps
     {
         FailUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? ToDouble(a) + ToDouble(b) : (object)(AsLong(a!) + AsLong(b!));
+            return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : (object)(AsLong(a!) + AsLong(b!));
         if (a is string sa && b is string sb) return sa + sb;
         if (a is List<object?> la && b is List<object?> lb) return new List<object?>([.. la, .. lb]);
         if (a is object?[] ta && b is object?[] tb) return (object?[])[.. ta, .. tb];
@@ -291,14 +291,14 @@ internal static class PyOps
         bool isFloat = a is double || b is double;
         switch (op)
         {
-            case "-": return isFloat ? ToDouble(a) - ToDouble(b) : AsLong(a!) - AsLong(b!);
-            case "*": return isFloat ? ToDouble(a) * ToDouble(b) : AsLong(a!) * AsLong(b!);
+            case "-": return isFloat ? (object)(ToDouble(a) - ToDouble(b)) : (object)(AsLong(a!) - AsLong(b!));
+            case "*": return isFloat ? (object)(ToDouble(a) * ToDouble(b)) : (object)(AsLong(a!) * AsLong(b!));
             case "/":
                 if (ToDouble(b) == 0) throw new TemplateError("division by zero");
                 return ToDouble(a) / ToDouble(b);
             case "//":
                 if (ToDouble(b) == 0) throw new TemplateError("integer division or modulo by zero");
-                if (isFloat) return Math.Floor(ToDouble(a) / ToDouble(b));
+                if (isFloat) return (object)Math.Floor(ToDouble(a) / ToDouble(b));
                 return FloorDiv(AsLong(a!), AsLong(b!));
             case "%":
                 if (ToDouble(b) == 0) throw new TemplateError("integer division or modulo by zero");
@@ -306,7 +306,7 @@ internal static class PyOps
                 {
                     double x = ToDouble(a), y = ToDouble(b);
                     double m = x % y;
-                    return m != 0 && (m < 0) != (y < 0) ? m + y : m;
+                    return (object)(m != 0 && (m < 0) != (y < 0) ? m + y : m);
                 }
                 long la = AsLong(a!), lb = AsLong(b!);
                 return la - FloorDiv(la, lb) * lb;
@@ -368,9 +368,9 @@ internal static class PyOps
     public static object? Negate(object? v) => v switch
     {
         Undefined u => throw u.Fail(),
-        long l => -l,
-        double d => -d,
-        bool b => b ? -1L : 0L,
+        long l => (object)(-l),
+        double d => (object)(-d),
+        bool b => (object)(b ? -1L : 0L),
         _ => throw new TemplateError($"bad operand type for unary -: '{TypeName(v)}'"),
     };
 

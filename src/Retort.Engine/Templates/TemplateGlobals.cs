@@ -120,7 +120,7 @@ internal static class TemplateGlobals
             case char ch: return ch.ToString();
             case ChatMessage msg: return FromMessage(msg);
             case ChatToolCall call: return FromToolCall(call);
-            case PyDict or List<object?> or object?[] or Namespace or Callable: return v;
+            case PyDict or Namespace or Callable: return v;
             case IDictionary dict:
             {
                 var d = new PyDict();
