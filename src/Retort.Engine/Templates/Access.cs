@@ -82,17 +82,16 @@ internal static class Access
 
     private static long IndexOf(object? key) => key is bool b ? (b ? 1 : 0) : (long)key!;
 
+    // Jinja2's wording: "'dict object' has no attribute 'x'", "list object has no element 3".
     private static Undefined Missing(object? obj, object? key)
     {
         string what = obj switch
         {
             null => "None",
-            PyDict => "'dict object'",
-            List<object?> => "'list object'",
-            string => "'str object'",
-            _ => $"'{PyOps.TypeName(obj)} object'",
+            Namespace => "Namespace object",
+            _ => $"{PyOps.TypeName(obj)} object",
         };
-        return new Undefined(key is string s ? $"{what} has no attribute '{s}'" : $"{what} has no element {PyOps.Repr(key)}");
+        return new Undefined(key is string s ? $"'{what}' has no attribute '{s}'" : $"{what} has no element {PyOps.Repr(key)}");
     }
 
     public static object? Slice(object? obj, object? start, object? stop, object? step)
@@ -309,15 +308,15 @@ internal static class Access
                 while (i < s.Length && !char.IsWhiteSpace(s[i])) i++;
                 words.Add((st, i));
             }
-            if (max < 0 || words.Count <= max + 0 || words.Count <= max) return words.Select(w => (object?)s[w.Start..w.End]).ToList();
+            if (max < 0 || words.Count <= max) return words.Select(w => (object?)s[w.Start..w.End]).ToList();
             if (!fromRight)
             {
                 var res = words.Take((int)max).Select(w => (object?)s[w.Start..w.End]).ToList();
-                res.Add(s[words[(int)max].Start..].TrimEnd());
+                res.Add(s[words[(int)max].Start..]);
                 return res;
             }
             var tail = words.Skip(words.Count - (int)max).Select(w => (object?)s[w.Start..w.End]).ToList();
-            tail.Insert(0, s[..words[words.Count - (int)max - 1].End].TrimStart());
+            tail.Insert(0, s[..words[words.Count - (int)max - 1].End]);
             return tail;
         }
         if (sep.Length == 0) throw new TemplateError("empty separator");

@@ -28,7 +28,10 @@ internal sealed class Interpreter
 {
     private enum Signal { None, Break, Continue }
 
+    private const int MaxCallDepth = 500;
+
     private int _loopDepth;
+    private int _callDepth;
 
     public static string Render(List<Stmt> body, Scope globals)
     {
@@ -49,6 +52,12 @@ internal sealed class Interpreter
             catch (TemplateError e) when (!e.HasLocation)
             {
                 throw e.At(stmt.Line, stmt.Column);
+            }
+            catch (Exception e) when (e is InvalidCastException or ArgumentException or IndexOutOfRangeException
+                or FormatException or OverflowException or NullReferenceException or KeyNotFoundException)
+            {
+                // A gap in this engine's Python emulation, not a template bug: still one located line.
+                throw new TemplateError($"internal error ({e.GetType().Name}): {e.Message}", stmt.Line, stmt.Column);
             }
             if (sig != Signal.None) return sig;
         }
@@ -212,6 +221,11 @@ internal sealed class Interpreter
             var sb = new StringBuilder();
             int saved = _loopDepth;
             _loopDepth = 0;
+            if (++_callDepth > MaxCallDepth)
+            {
+                _callDepth = 0;
+                throw new TemplateError($"maximum macro recursion depth ({MaxCallDepth}) exceeded in '{name}'");
+            }
             try
             {
                 Exec(body, local, sb);
@@ -219,6 +233,7 @@ internal sealed class Interpreter
             finally
             {
                 _loopDepth = saved;
+                _callDepth = Math.Max(0, _callDepth - 1);
             }
             return sb.ToString();
         });

@@ -267,7 +267,7 @@ internal static class PyOps
     {
         FailUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
-            return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : (object)(AsLong(a!) + AsLong(b!));
+            return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) + AsLong(b!)));
         if (a is string sa && b is string sb) return sa + sb;
         if (a is List<object?> la && b is List<object?> lb) return new List<object?>([.. la, .. lb]);
         if (a is object?[] ta && b is object?[] tb) return (object?[])[.. ta, .. tb];
@@ -291,8 +291,8 @@ internal static class PyOps
         bool isFloat = a is double || b is double;
         switch (op)
         {
-            case "-": return isFloat ? (object)(ToDouble(a) - ToDouble(b)) : (object)(AsLong(a!) - AsLong(b!));
-            case "*": return isFloat ? (object)(ToDouble(a) * ToDouble(b)) : (object)(AsLong(a!) * AsLong(b!));
+            case "-": return isFloat ? (object)(ToDouble(a) - ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) - AsLong(b!)));
+            case "*": return isFloat ? (object)(ToDouble(a) * ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) * AsLong(b!)));
             case "/":
                 if (ToDouble(b) == 0) throw new TemplateError("division by zero");
                 return ToDouble(a) / ToDouble(b);
@@ -314,12 +314,25 @@ internal static class PyOps
                 if (!isFloat && AsLong(b!) >= 0)
                 {
                     long result = 1, bas = AsLong(a!);
-                    for (long i = 0; i < AsLong(b!); i++) result = checked(result * bas);
+                    for (long i = 0; i < AsLong(b!); i++) result = Checked(() => checked(result * bas));
                     return result;
                 }
                 return Math.Pow(ToDouble(a), ToDouble(b));
         }
         throw BadOperands(op, a, b);
+    }
+
+    // Python ints are unbounded; beyond 64 bits is outside this engine, and says so.
+    private static long Checked(Func<long> op)
+    {
+        try
+        {
+            return op();
+        }
+        catch (OverflowException)
+        {
+            throw new TemplateError("integer overflow: values beyond 64 bits are not supported");
+        }
     }
 
     private static long FloorDiv(long a, long b)
@@ -331,7 +344,7 @@ internal static class PyOps
 
     private static string Repeat(string s, long n) => n <= 0 ? "" : new StringBuilder(s.Length * (int)n).Insert(0, s, (int)n).ToString();
 
-    // printf-style formatting, enough for '%s' and '%d' uses in templates.
+    // printf-style formatting: %s %r %d %i %f with optional width and precision.
     private static string PercentFormat(string fmt, object? args)
     {
         var values = args is object?[] t ? t : [args];
@@ -340,17 +353,30 @@ internal static class PyOps
         for (int i = 0; i < fmt.Length; i++)
         {
             if (fmt[i] != '%' || i + 1 >= fmt.Length) { sb.Append(fmt[i]); continue; }
-            char spec = fmt[++i];
-            if (spec == '%') { sb.Append('%'); continue; }
+            i++;
+            if (fmt[i] == '%') { sb.Append('%'); continue; }
+            int specStart = i;
+            while (i < fmt.Length && (char.IsAsciiDigit(fmt[i]) || fmt[i] is '.' or '-')) i++;
+            if (i >= fmt.Length) throw new TemplateError("incomplete format");
+            string flags = fmt[specStart..i];
+            char spec = fmt[i];
+            bool leftAlign = flags.StartsWith('-');
+            string[] wp = flags.TrimStart('-').Split('.');
+            int width = wp[0].Length > 0 ? int.Parse(wp[0], CultureInfo.InvariantCulture) : 0;
+            int? precision = wp.Length > 1 ? (wp[1].Length > 0 ? int.Parse(wp[1], CultureInfo.InvariantCulture) : 0) : null;
             if (next >= values.Length) throw new TemplateError("not enough arguments for format string");
             object? v = values[next++];
-            sb.Append(spec switch
+            string piece = spec switch
             {
-                's' => Str(v),
+                's' => precision is int ps ? Str(v)[..Math.Min(ps, Str(v).Length)] : Str(v),
                 'r' => Repr(v),
-                'd' or 'i' => v is double dv ? ((long)Math.Truncate(dv)).ToString(CultureInfo.InvariantCulture) : Str(v is bool bv ? (bv ? 1L : 0L) : v),
+                'd' or 'i' => IsNumber(v) ? ((long)Math.Truncate(ToDouble(v))).ToString(CultureInfo.InvariantCulture)
+                    : throw new TemplateError($"%{spec} format: a real number is required, not {TypeName(v)}"),
+                'f' or 'F' => IsNumber(v) ? ToDouble(v).ToString("F" + (precision ?? 6).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)
+                    : throw new TemplateError($"must be real number, not {TypeName(v)}"),
                 _ => throw new TemplateError($"unsupported format character '{spec}'"),
-            });
+            };
+            sb.Append(leftAlign ? piece.PadRight(width) : piece.PadLeft(width));
         }
         if (next < values.Length) throw new TemplateError("not all arguments converted during string formatting");
         return sb.ToString();

@@ -131,6 +131,7 @@ def feature(name, source, extra=None, messages=None):
 R1 = "deepseek-r1-distill.jinja"
 QWEN = "Qwen-Qwen2.5-7B-Instruct.jinja"
 LLAMA = "meta-llama-Llama-3.2-3B-Instruct.jinja"
+LLAMA31 = "meta-llama-Llama-3.1-8B-Instruct.jinja"
 
 for conv_name, conv in CONVERSATIONS.items():
     for agp in (True, False):
@@ -181,6 +182,19 @@ case("llama/tools_in_system/gen", LLAMA, llama_tools, True, {**ld, "tools": [WEA
 case("llama/custom_tools/nogen", LLAMA, llama_tools[1:], False, {**ld, "custom_tools": [TIME_TOOL]}, bos="<|begin_of_text|>", eos="<|eot_id|>")
 case("llama/tools_no_user/raise", LLAMA, [s("sys")], True, {**ld, "tools": [WEATHER_TOOL]}, bos="<|begin_of_text|>", eos="<|eot_id|>")
 case("llama/two_tool_calls/raise", LLAMA, [u("x"), {"role": "assistant", "content": None, "tool_calls": [tool_call("a", {}), tool_call("b", {})]}], True, ld, bos="<|begin_of_text|>", eos="<|eot_id|>")
+
+# Llama 3.1: default date, built-in tools (python_tag calls, eom), custom tools.
+l31 = dict(bos="<|begin_of_text|>", eos="<|eot_id|>")
+for conv_name in ("single_user", "system_user", "multi_turn_think", "chinese"):
+    case(f"llama31/{conv_name}/gen", LLAMA31, CONVERSATIONS[conv_name], True, **l31)
+case("llama31/builtin_tools/gen", LLAMA31, [
+    s("Answer briefly."), u("Search the weather"),
+    {"role": "assistant", "content": None, "tool_calls": [tool_call("brave_search", {"query": "weather Paris"})]},
+    {"role": "ipython", "content": "sunny"},
+], True, {"builtin_tools": ["brave_search", "code_interpreter", "wolfram_alpha"]}, **l31)
+case("llama31/custom_tool_with_builtins/nogen", LLAMA31, llama_tools[1:], False,
+     {"builtin_tools": ["wolfram_alpha"], "tools": [WEATHER_TOOL], "date_string": "01 Jan 2025"}, **l31)
+case("llama31/tools_in_system/gen", LLAMA31, llama_tools, True, {"tools": [TIME_TOOL], "tools_in_user_message": False}, **l31)
 
 # A template with a role-order check that raises.
 ALTERNATE = ("{{ bos_token }}{% for message in messages %}"
@@ -283,6 +297,29 @@ F("is_not_precedence", "{{ not x is defined }} {{ x is not defined and true }}")
 F("title_vs_method", "{{ \"they're bill's\" | title }} {{ \"they're bill's\".title() }}")
 F("int_keys_dict", "{{ {1: 'a'}[1] }} {{ {'1': 'b'}['1'] }}")
 F("strftime_fixed", "{{ strftime_now is defined }}")
+F("loop_scope_rebind", "{% set x = 0 %}{% for i in range(3) %}{% set x = x + 1 %}{{ x }}{% endfor %}{{ x }}|{% for i in range(3) %}{% if i == 0 %}{% set y = 5 %}{% endif %}{{ y }},{% endfor %}|{% for i in [1] %}{% set z = 1 %}{% endfor %}{{ z is defined }}")
+F("macro_sees_later_globals", "{% macro f() %}{{ g }}{% endmacro %}{% set g = 3 %}{{ f() }}")
+F("outer_loop_alias", "{% for a in [1,2] %}{% set outer = loop %}{% for b in [3] %}{{ outer.index }}{{ loop.index }}{% endfor %}{% endfor %}")
+F("recursive_macro", "{% macro fact(n) %}{% if n <= 1 %}1{% else %}{{ n * (fact(n - 1) | int) }}{% endif %}{% endmacro %}{{ fact(5) }}")
+F("percent_float", "{{ '%.2f' % 1.5 }} {{ '%f' % 2 }} {{ '%5.1f|%s' % (3.14159, 'x') }}")
+F("comment_dash", "a  {#- c -#}  b\n  {#- d #}\n  c")
+F("braces_in_strings", "{{ '{{' }}{{ '}}' }}{% set s = '%}' %}{{ s }}{{ {'a': {'b': 1}} }}")
+F("block_set_in_loop_namespace", "{%- set ns = namespace(found=false) -%}\n{%- for m in messages -%}\n  {%- if m.role == 'system' -%}{%- set ns.found = true -%}{%- endif -%}\n{%- endfor -%}\n{{ ns.found }}", messages=[u("x"), s("y")])
+F("content_none_checks", "{% for m in messages %}{{ m.content is none }}{{ m.content is string }}{{ m.content | default('D', true) }}{{ (m.content or '') | length }};{% endfor %}", messages=[a(None), u("")])
+F("undefined_compare", "{{ nope == nope2 }} {{ nope != 'x' }} {{ nope is none }} {{ none == none }}")
+F("none_compare_error", "{{ none < 1 }}")
+F("split_maxsplit_ws", "{{ '  a  b  c  '.split(none, 1) }} {{ '  a  b  c  '.rsplit(none, 1) }} {{ 'a,b,c'.rsplit(',') }} {{ ''.split() }} {{ ''.split(',') }}")
+F("messages_empty_index", "{{ messages[0] is defined }}")
+F("messages_empty_attr_error", "{{ messages[0]['role'] }}")
+F("trim_filter_unicode", "[{{ '\u3000x\u00a0' | trim }}]")
+F("join_attribute", "{{ messages | join(', ', attribute='role') }}", messages=[u("a"), a("b")])
+F("in_dict_keys_values", "{{ 'a' in d.keys() }} {{ 1 in d.values() }} {{ d | length }} {{ d.items() | list | length }}", {"d": {"a": 1}})
+F("tojson_nested_indent_str", "{{ [{'a': [1, []]}, {}] | tojson(indent=1) }}")
+F("not_not", "{{ not not 1 }} {{ not 1 == 2 }} {{ (not 1) == 2 }}")
+F("neg_filter", "{{ -3 | abs }} {{ - 1.5 | abs }} {{ -(2) ** 2 }}")
+F("is_test_arg_bare", "{{ 3 is divisibleby 3 and true }} {{ 'a' is in 'abc' }} {{ none is sameas none }}")
+F("loop_length_filtered", "{% for x in range(10) if x % 3 == 0 %}{{ loop.length }}{{ loop.revindex }}{% endfor %}")
+
 
 
 def main():
