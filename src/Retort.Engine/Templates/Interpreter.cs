@@ -287,7 +287,7 @@ internal sealed class Interpreter
             {
                 var value = Eval(t.Value, scope);
                 var (args, kwargs) = EvalArgs(t.Args, scope);
-                bool r = Located(t, () => Tests.Apply(t.Name, value, args, kwargs));
+                bool r = Located(t, () => JinjaTests.Apply(t.Name, value, args, kwargs));
                 return t.Negated ? !r : r;
             }
             case BinaryExpr b:
@@ -362,7 +362,7 @@ internal sealed class Interpreter
     private object? ApplyFilter(FilterExpr f, object? value, Scope scope)
     {
         var (args, kwargs) = EvalArgs(f.Args, scope);
-        return Located(f, () => Filters.Apply(f.Name, value, args, kwargs));
+        return Located(f, () => JinjaFilters.Apply(f.Name, value, args, kwargs));
     }
 
     private static object? Invoke(object? callee, List<object?> args, Dictionary<string, object?> kwargs, Expr at)

@@ -567,7 +567,7 @@ internal sealed class Parser
         do
         {
             var name = Expect(TokenKind.Name);
-            if (!Filters.IsKnown(name.Value)) throw Error(name, $"unsupported filter '{name.Value}'");
+            if (!JinjaFilters.IsKnown(name.Value)) throw Error(name, $"unsupported filter '{name.Value}'");
             var args = Accept(TokenKind.Op, "(") ? ParseArguments() : Arguments.None;
             var f = new FilterExpr(value, name.Value, args, name.Line, name.Column);
             list.Add(f);
@@ -584,7 +584,7 @@ internal sealed class Parser
             {
                 _pos++;
                 var name = Expect(TokenKind.Name);
-                if (!Filters.IsKnown(name.Value)) throw Error(name, $"unsupported filter '{name.Value}'");
+                if (!JinjaFilters.IsKnown(name.Value)) throw Error(name, $"unsupported filter '{name.Value}'");
                 var args = Accept(TokenKind.Op, "(") ? ParseArguments() : Arguments.None;
                 node = ParsePostfix(new FilterExpr(node, name.Value, args, name.Line, name.Column));
             }
@@ -601,7 +601,7 @@ internal sealed class Parser
                 };
                 if (name.Kind == TokenKind.Name && testName is "none" or "true" or "false" or "None" or "True" or "False")
                     testName = testName.ToLowerInvariant();
-                if (!Tests.IsKnown(testName)) throw Error(name, $"unsupported test '{testName}'");
+                if (!JinjaTests.IsKnown(testName)) throw Error(name, $"unsupported test '{testName}'");
                 Arguments args;
                 if (Accept(TokenKind.Op, "(")) args = ParseArguments();
                 else if (StartsBareTestArgument(Peek)) args = new Arguments([ParsePostfix(ParsePrimary())], []);

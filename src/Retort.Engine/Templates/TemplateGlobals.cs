@@ -43,6 +43,10 @@ internal static class TemplateGlobals
         }));
         scope.Set("raise_exception", new Callable("raise_exception", (args, _) =>
             throw new TemplateRaise(args.Count > 0 ? PyOps.Str(args[0]) : "raise_exception called")));
+        // Jinja2 defines these too; a template calling them must hear they are unsupported here,
+        // not that they are undefined.
+        foreach (string name in new[] { "lipsum", "cycler", "joiner" })
+            scope.Set(name, new Callable(name, (_, _) => throw new TemplateError($"unsupported global function '{name}'")));
         scope.Set("strftime_now", new Callable("strftime_now", (args, _) =>
             Strftime(DateTime.Now, args.Count > 0 ? PyOps.Str(args[0]) : "")));
     }

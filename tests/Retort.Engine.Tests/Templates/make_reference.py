@@ -322,8 +322,26 @@ F("loop_length_filtered", "{% for x in range(10) if x % 3 == 0 %}{{ loop.length 
 
 
 
+def handwritten_cases():
+    """The [InlineData(template, expected)] rows of ChatTemplateFeatureTests.cs: expectations derived
+    by hand from Jinja2's documented semantics. They are checked against jinja2 here, so a wrong
+    hand derivation stops this script instead of becoming a wrong test."""
+    import re
+    path = os.path.join(HERE, "ChatTemplateFeatureTests.cs")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    rows = re.findall(r'\[InlineData\(("(?:[^"\\]|\\.)*"), ("(?:[^"\\]|\\.)*")\)\]', source)
+    return [(json.loads(t), json.loads(e)) for t, e in rows]
+
+
 def main():
     env = make_env()
+    for i, (template, expected) in enumerate(handwritten_cases()):
+        actual = render(env, template, [], False, "<s>", "</s>", {})
+        if actual != expected:
+            raise SystemExit(f"hand-derived expectation #{i} is wrong for {template!r}: jinja2 gives {actual!r}, the test says {expected!r}")
+        CASES.append({"name": f"handwritten/{i:02d}", "template": template, "messages": [], "add_generation_prompt": False,
+                      "bos_token": "<s>", "eos_token": "</s>", "extra": {}, "hand_expected": expected})
     out = []
     for c in CASES:
         if "template_file" in c:

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Retort.Engine.Templates;
 
 /// <summary>The Jinja2 built-in filters chat templates use, with Hugging Face's tojson.</summary>
-internal static partial class Filters
+internal static partial class JinjaFilters
 {
     private static readonly HashSet<string> Known =
         ["trim", "length", "count", "tojson", "upper", "lower", "title", "capitalize", "replace", "join", "first",
@@ -262,9 +262,9 @@ internal static partial class Filters
         else
         {
             string test = PyOps.Str(a[0]);
-            if (!Tests.IsKnown(test)) throw new TemplateError($"unsupported test '{test}'");
+            if (!JinjaTests.IsKnown(test)) throw new TemplateError($"unsupported test '{test}'");
             var rest = a.Skip(1).ToList();
-            check = x => Tests.Apply(test, x, rest, k);
+            check = x => JinjaTests.Apply(test, x, rest, k);
         }
         return items.Where(x => check(project(x)) == select).ToList();
     }

@@ -1,7 +1,7 @@
 namespace Retort.Engine.Templates;
 
 /// <summary>The Jinja2 built-in tests (`x is defined`, `x is divisibleby 3`, ...).</summary>
-internal static class Tests
+internal static class JinjaTests
 {
     private static readonly HashSet<string> Known =
         ["defined", "undefined", "none", "string", "number", "integer", "float", "boolean", "mapping", "iterable",
