@@ -1,6 +1,8 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Retort.Engine.Templates;
 
@@ -125,6 +127,8 @@ internal static class TemplateGlobals
             case ChatMessage msg: return FromMessage(msg);
             case ChatToolCall call: return FromToolCall(call);
             case PyDict or Namespace or Callable: return v;
+            case JsonElement json: return FromJson(json);
+            case JsonNode node: return FromJson(JsonSerializer.SerializeToElement(node, JsonNodeContext.Default.JsonNode));
             case IDictionary dict:
             {
                 var d = new PyDict();
@@ -145,6 +149,29 @@ internal static class TemplateGlobals
             }
         }
         throw new RetortException($"template variable of type {v.GetType().Name} is not supported: use strings, numbers, booleans, lists and dictionaries");
+    }
+
+    // Tools and arguments often arrive as parsed JSON; numbers keep Python's int/float split.
+    private static object? FromJson(JsonElement e)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.Null:
+            case JsonValueKind.Undefined: return null;
+            case JsonValueKind.True: return true;
+            case JsonValueKind.False: return false;
+            case JsonValueKind.String: return e.GetString();
+            case JsonValueKind.Number:
+                string raw = e.GetRawText();
+                if (raw.IndexOfAny(['.', 'e', 'E']) < 0 && e.TryGetInt64(out long l)) return l;
+                return e.GetDouble();
+            case JsonValueKind.Array:
+                return e.EnumerateArray().Select(FromJson).ToList();
+            default:
+                var d = new PyDict();
+                foreach (var p in e.EnumerateObject()) d[p.Name] = FromJson(p.Value);
+                return d;
+        }
     }
 
     public static PyDict FromMessage(ChatMessage m)

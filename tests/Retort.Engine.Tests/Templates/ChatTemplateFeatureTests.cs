@@ -75,6 +75,16 @@ public sealed class ChatTemplateFeatureTests
     }
 
     [Fact]
+    public void JsonVariablesConvertLikePythonJson()
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse("""{"tools": [{"name": "f", "n": 1, "x": 1.0, "ok": true, "none": null, "l": ["中"]}]}""");
+        var vars = new Dictionary<string, object?> { ["tools"] = doc.RootElement.GetProperty("tools") };
+        Assert.Equal("""[{"name": "f", "n": 1, "x": 1.0, "ok": true, "none": null, "l": ["中"]}] 1""", Render("{{ tools | tojson }} {{ tools[0].n }}", vars));
+        var node = System.Text.Json.Nodes.JsonNode.Parse("""{"a": [1, 2.5]}""");
+        Assert.Equal("{'a': [1, 2.5]}", Render("{{ v }}", new Dictionary<string, object?> { ["v"] = node }));
+    }
+
+    [Fact]
     public void TokensAreOptional()
     {
         var t = new ChatTemplate("[{{ bos_token }}]{{ bos_token is defined }}");
