@@ -94,20 +94,8 @@ internal sealed class Lexer
             string text = _src[pos..textEnd];
             if (tag >= 0)
             {
-                char kind = _src[tag + 1];
                 char sign = tag + 2 < _src.Length ? _src[tag + 2] : '\0';
-                if (sign == '-')
-                {
-                    text = text.TrimEnd();
-                }
-                else if (sign != '+' && kind != '{')
-                {
-                    // lstrip_blocks: blank space between a line start and a block or comment tag goes.
-                    int lpos = text.LastIndexOf('\n') + 1;
-                    bool lineStarting = pos == 0 || _src[pos - 1] == '\n';
-                    if ((lpos > 0 || lineStarting) && lpos < text.Length && IsBlank(text, lpos))
-                        text = text[..lpos];
-                }
+                text = StripBefore(text, pos, _src[tag + 1], sign);
             }
             if (text.Length > 0) Add(TokenKind.Data, text, pos);
             if (tag < 0) break;
@@ -119,6 +107,18 @@ internal sealed class Lexer
             };
         }
         Add(TokenKind.Eof, "", _src.Length);
+    }
+
+    // Whitespace control on the text before a tag: '-' strips all trailing whitespace; otherwise
+    // lstrip_blocks removes blanks between a line start and a block or comment tag (not {{ }}).
+    private string StripBefore(string text, int textStart, char kind, char sign)
+    {
+        if (sign == '-') return text.TrimEnd();
+        if (sign == '+' || kind == '{') return text;
+        int lpos = text.LastIndexOf('\n') + 1;
+        bool lineStarting = textStart == 0 || _src[textStart - 1] == '\n';
+        if ((lpos > 0 || lineStarting) && lpos < text.Length && IsBlank(text, lpos)) return text[..lpos];
+        return text;
     }
 
     private static bool IsBlank(string text, int from)
@@ -176,10 +176,10 @@ internal sealed class Lexer
                 if (endAt >= 0)
                 {
                     Add(isBlock ? TokenKind.BlockEnd : TokenKind.VarEnd, isBlock ? "%}" : "}}", p);
-                    int next = AfterEnd(endAt, len, sign, trimBlock: isBlock);
+                    // Jinja2 applies trim_blocks after {% endraw %} but not after {% raw %}.
                     if (isBlock && _tokens.Count == firstToken + 2 && _tokens[firstToken].IsName("raw"))
-                        return LexRaw(next);
-                    return next;
+                        return LexRaw(AfterEnd(endAt, len, sign, trimBlock: false));
+                    return AfterEnd(endAt, len, sign, trimBlock: isBlock);
                 }
             }
             p = LexToken(p, ref depth);
@@ -218,8 +218,7 @@ internal sealed class Lexer
             char sign = '\0';
             if (q < _src.Length && (_src[q] == '-' || _src[q] == '+')) sign = _src[q++];
             if (string.CompareOrdinal(_src, q, "%}", 0, 2) != 0) continue;
-            string body = _src[p..i];
-            if (lead == '-') body = body.TrimEnd();
+            string body = StripBefore(_src[p..i], p, '%', lead);
             // Drop the BlockBegin, "raw" and BlockEnd tokens: raw leaves only its body behind.
             _tokens.RemoveRange(_tokens.Count - 3, 3);
             if (body.Length > 0) Add(TokenKind.Data, body, p);
