@@ -196,6 +196,18 @@ case("llama31/custom_tool_with_builtins/nogen", LLAMA31, llama_tools[1:], False,
      {"builtin_tools": ["wolfram_alpha"], "tools": [WEATHER_TOOL], "date_string": "01 Jan 2025"}, **l31)
 case("llama31/tools_in_system/gen", LLAMA31, llama_tools, True, {"tools": [TIME_TOOL], "tools_in_user_message": False}, **l31)
 
+# A Qwen3-style thinking template: reversed scans, reasoning_content, enable_thinking, string args.
+QWEN3 = "Qwen3-style-thinking.jinja"
+q3 = dict(bos=None, eos="<|im_end|>")
+for conv_name in ("single_user", "system_user", "multi_turn_think", "empty_content"):
+    case(f"qwen3/{conv_name}/gen", QWEN3, CONVERSATIONS[conv_name], True, **q3)
+case("qwen3/no_thinking/gen", QWEN3, CONVERSATIONS["single_user"], True, {"enable_thinking": False}, **q3)
+case("qwen3/thinking_true/gen", QWEN3, CONVERSATIONS["single_user"], True, {"enable_thinking": True}, **q3)
+case("qwen3/reasoning_field/nogen", QWEN3, [u("q"), {"role": "assistant", "content": "final", "reasoning_content": "\nsteps\n"}], False, **q3)
+case("qwen3/tools/gen", QWEN3, qwen_tools + [a("<think>\nok\n</think>\n\nDone.")], True, {"tools": [WEATHER_TOOL]}, **q3)
+case("qwen3/tool_string_args/nogen", QWEN3, [u("x"), {"role": "assistant", "content": "", "tool_calls": [tool_call("f", '{"a": 1}')]},
+     {"role": "tool", "content": "r"}, a("<think>t</think>answer")], False, **q3)
+
 # A template with a role-order check that raises.
 ALTERNATE = ("{{ bos_token }}{% for message in messages %}"
              "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
