@@ -80,6 +80,8 @@ internal static partial class JinjaFilters
             case "last":
             {
                 Access.Bind(name, a, k, [], []);
+                if (v is not (string or List<object?> or object?[] or PyDict or Undefined))
+                    throw new TemplateError($"'{PyOps.TypeName(v)}' object is not reversible");
                 var items = PyOps.Iterate(v);
                 return items.Count > 0 ? items[^1] : new Undefined("No last item, sequence was empty.");
             }
@@ -124,7 +126,8 @@ internal static partial class JinjaFilters
                 var p = Access.Bind(name, a, k, ["precision", "method"], [0L, "common"]);
                 int digits = (int)PyOps.ToDouble(p[0]);
                 string method = PyOps.Str(p[1]);
-                if (v is long l && method == "common") return l;
+                if (v is long or bool && method == "common") return (long)PyOps.ToDouble(v);
+                if (!PyOps.IsNumber(v)) throw new TemplateError($"type {PyOps.TypeName(v)} doesn't define __round__ method");
                 double x = PyOps.ToDouble(v);
                 double scale = Math.Pow(10, digits);
                 return method switch
@@ -141,6 +144,8 @@ internal static partial class JinjaFilters
                     var runes = rs.EnumerateRunes().Reverse();
                     return string.Concat(runes.Select(r => r.ToString()));
                 }
+                if (v is not (List<object?> or object?[] or PyDict or Undefined))
+                    throw new TemplateError("argument must be iterable");
                 var rev = PyOps.Iterate(v);
                 rev.Reverse();
                 return rev;
@@ -161,7 +166,7 @@ internal static partial class JinjaFilters
             case "dictsort":
             {
                 var p = Access.Bind(name, a, k, ["case_sensitive", "by", "reverse"], [false, "key", false]);
-                if (v is not PyDict d) throw new TemplateError("dictsort expects a mapping");
+                if (v is not PyDict d) throw new TemplateError($"'{PyOps.TypeName(v)}' object has no attribute 'items'");
                 bool byValue = PyOps.Str(p[1]) == "value";
                 var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
                 var pairs = d.Select(kv => (Pair: (object?)new object?[] { kv.Key, kv.Value }, Key: SortKey(byValue ? kv.Value : kv.Key, PyOps.Truthy(p[0])))).ToList();
@@ -244,7 +249,9 @@ internal static partial class JinjaFilters
             {
                 var p = Access.Bind(name, a, k, ["width", "first", "blank"], [4L, false, false]);
                 string indention = p[0] is string ws ? ws : new string(' ', (int)PyOps.ToDouble(p[0]));
-                return Indent(PyOps.Str(v), indention, PyOps.Truthy(p[1]), PyOps.Truthy(p[2]));
+                // Jinja2 appends "\n" to the value itself, so anything but a string fails there.
+                if (v is not string text) throw new TemplateError($"unsupported operand type(s) for +=: '{PyOps.TypeName(v)}' and 'str'");
+                return Indent(text, indention, PyOps.Truthy(p[1]), PyOps.Truthy(p[2]));
             }
             case "wordcount": return (long)WordRegex().Matches(PyOps.Str(v)).Count;
         }

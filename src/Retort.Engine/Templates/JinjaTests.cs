@@ -25,7 +25,8 @@ internal static class JinjaTests
             case "boolean": return v is bool;
             case "mapping": return v is PyDict;
             case "iterable": return v is string or List<object?> or object?[] or PyDict or Undefined;
-            case "sequence": return v is string or List<object?> or object?[] or PyDict;
+            // Undefined has __len__ and __getitem__, so jinja2 calls it a sequence.
+            case "sequence": return v is string or List<object?> or object?[] or PyDict or Undefined;
             case "callable": return v is Callable;
             case "true": return v is true;
             case "false": return v is false;

@@ -273,6 +273,7 @@ internal static class PyOps
         if (a is object?[] ta && b is object?[] tb) return (object?[])[.. ta, .. tb];
         if (a is string) throw new TemplateError($"can only concatenate str (not \"{TypeName(b)}\") to str");
         if (a is List<object?>) throw new TemplateError($"can only concatenate list (not \"{TypeName(b)}\") to list");
+        if (a is object?[]) throw new TemplateError($"can only concatenate tuple (not \"{TypeName(b)}\") to tuple");
         throw BadOperands("+", a, b);
     }
 
@@ -280,28 +281,36 @@ internal static class PyOps
     {
         if (op == "+") return Add(a, b);
         FailUndefined(a, b);
-        if (op == "*")
+        if (op == "*" && (IsSequence(a) && b is long or bool || IsSequence(b) && a is long or bool))
         {
-            if (a is string s && (b is long or bool)) return Repeat(s, AsLong(b!));
-            if (b is string s2 && (a is long or bool)) return Repeat(s2, AsLong(a!));
-            if (a is List<object?> l && b is long n) return Enumerable.Range(0, (int)Math.Max(0, n)).SelectMany(_ => l).ToList();
+            var (seq, times) = IsSequence(a) ? (a, AsLong(b!)) : (b, AsLong(a!));
+            int n = (int)Math.Clamp(times, 0, int.MaxValue);
+            return seq switch
+            {
+                string str => Repeat(str, n),
+                List<object?> list => Enumerable.Range(0, n).SelectMany(_ => list).ToList(),
+                object?[] tuple => (object)Enumerable.Range(0, n).SelectMany(_ => tuple).ToArray(),
+                _ => throw BadOperands(op, a, b),
+            };
         }
         if (op == "%" && a is string fmt) return PercentFormat(fmt, b);
-        if (!IsNumber(a) || !IsNumber(b)) throw BadOperands(op, a, b);
+        if (op == "*" && (IsSequence(a) && !IsNumber(b) || IsSequence(b) && !IsNumber(a)))
+            throw new TemplateError($"can't multiply sequence by non-int of type '{TypeName(IsSequence(a) ? b : a)}'");
+        if (!IsNumber(a) || !IsNumber(b)) throw BadOperands(op == "**" ? "** or pow()" : op, a, b);
         bool isFloat = a is double || b is double;
         switch (op)
         {
             case "-": return isFloat ? (object)(ToDouble(a) - ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) - AsLong(b!)));
             case "*": return isFloat ? (object)(ToDouble(a) * ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) * AsLong(b!)));
             case "/":
-                if (ToDouble(b) == 0) throw new TemplateError("division by zero");
+                if (ToDouble(b) == 0) throw new TemplateError(isFloat ? "float division by zero" : "division by zero");
                 return ToDouble(a) / ToDouble(b);
             case "//":
-                if (ToDouble(b) == 0) throw new TemplateError("integer division or modulo by zero");
+                if (ToDouble(b) == 0) throw new TemplateError(isFloat ? "float floor division by zero" : "integer division or modulo by zero");
                 if (isFloat) return (object)Math.Floor(ToDouble(a) / ToDouble(b));
                 return FloorDiv(AsLong(a!), AsLong(b!));
             case "%":
-                if (ToDouble(b) == 0) throw new TemplateError("integer division or modulo by zero");
+                if (ToDouble(b) == 0) throw new TemplateError(isFloat ? "float modulo by zero" : "integer modulo by zero");
                 if (isFloat)
                 {
                     double x = ToDouble(a), y = ToDouble(b);
@@ -334,6 +343,8 @@ internal static class PyOps
             throw new TemplateError("integer overflow: values beyond 64 bits are not supported");
         }
     }
+
+    private static bool IsSequence(object? v) => v is string or List<object?> or object?[];
 
     private static long FloorDiv(long a, long b)
     {
@@ -378,7 +389,9 @@ internal static class PyOps
             };
             sb.Append(leftAlign ? piece.PadRight(width) : piece.PadLeft(width));
         }
-        if (next < values.Length) throw new TemplateError("not all arguments converted during string formatting");
+        // CPython skips this check for a lone list or dict argument (they support subscripting).
+        if (next < values.Length && args is not (List<object?> or PyDict))
+            throw new TemplateError("not all arguments converted during string formatting");
         return sb.ToString();
     }
 
