@@ -47,8 +47,7 @@ internal static partial class JinjaFilters
                     itemSep = PyOps.Str(seps[0]);
                     keySep = PyOps.Str(seps[1]);
                 }
-                if (PyOps.Truthy(p[0])) throw new TemplateError("unsupported tojson option ensure_ascii=True");
-                return PyJson.Dumps(v, indent, itemSep, keySep, PyOps.Truthy(p[3]));
+                return PyJson.Dumps(v, indent, itemSep, keySep, PyOps.Truthy(p[3]), PyOps.Truthy(p[0]));
             }
             case "upper": return PyOps.Str(v).ToUpperInvariant();
             case "lower": return PyOps.Str(v).ToLowerInvariant();

@@ -9,13 +9,13 @@ namespace Retort.Engine.Templates;
 /// </summary>
 internal static class PyJson
 {
-    public static string Dumps(object? value, string? indent, string? itemSep, string? keySep, bool sortKeys)
+    public static string Dumps(object? value, string? indent, string? itemSep, string? keySep, bool sortKeys, bool ensureAscii = false)
     {
         itemSep ??= indent == null ? ", " : ",";
         keySep ??= ": ";
         var sb = new StringBuilder();
         Write(sb, value, indent, itemSep, keySep, sortKeys, 0);
-        return sb.ToString();
+        return ensureAscii ? EscapeNonAscii(sb.ToString()) : sb.ToString();
     }
 
     private static void Write(StringBuilder sb, object? v, string? indent, string itemSep, string keySep, bool sortKeys, int level)
@@ -84,6 +84,19 @@ internal static class PyJson
 
     private static string Float(double d) =>
         double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "Infinity" : double.IsNegativeInfinity(d) ? "-Infinity" : PyOps.FloatRepr(d);
+
+    // ensure_ascii=True: every non-ASCII UTF-16 unit becomes \uXXXX (surrogates stay pairs),
+    // which is safe to do after serialization because JSON syntax itself is pure ASCII.
+    private static string EscapeNonAscii(string json)
+    {
+        var sb = new StringBuilder(json.Length);
+        foreach (char c in json)
+        {
+            if (c < 0x80) sb.Append(c);
+            else sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+        }
+        return sb.ToString();
+    }
 
     private static void WriteString(StringBuilder sb, string s)
     {

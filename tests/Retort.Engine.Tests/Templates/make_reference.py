@@ -282,6 +282,7 @@ F("filters_select", "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] |
 F("filters_selectattr", "{{ ms | selectattr('role', 'equalto', 'user') | map(attribute='content') | join(',') }} {{ ms | rejectattr('role', 'eq', 'user') | map(attribute='content') | list }} {{ ms | selectattr('tool') | list | length }} {{ ms | map(attribute='missing', default='z') | list }}", {"ms": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b", "tool": 1}, {"role": "user", "content": "c"}]})
 F("filters_map_filter", "{{ ['a', 'b'] | map('upper') | list }} {{ [' a ', 'b '] | map('trim') | join('|') }} {{ ms | map(attribute='f.name') | list }}", {"ms": [{"f": {"name": "n1"}}, {"f": {"name": "n2"}}]})
 F("filters_tojson", "{{ d | tojson }}|{{ d | tojson(indent=2) }}|{{ 'é\"\\n' | tojson }}|{{ [1, 2.5, none, true] | tojson }}|{{ d | tojson(sort_keys=true) }}|{{ {} | tojson(indent=2) }}|{{ d | tojson(separators=(',', ':')) }}", {"d": {"z": [1, {"y": "中文"}], "a": None, "e": [], "f": 1.0}})
+F("tojson_ensure_ascii", "{{ {'k': '中文 é 😀', 'n': [1]} | tojson(ensure_ascii=true) }}")
 F("filters_tojson_indent4", "{{ t | tojson(indent=4) }}", {"t": WEATHER_TOOL})
 F("filters_safe_escape", "{{ '<b>' | safe }} {{ '<a href=\"x\">&\\'' | e }} {{ '<i>' | escape }}")
 F("filters_indent", "{{ 'a\\nb\\n\\nc' | indent }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'a\\n\\nb' | indent(2, blank=true) }}|{{ 'x\\ny' | indent('> ') }}")
