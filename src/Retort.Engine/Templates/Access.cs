@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Retort.Engine.Templates;
@@ -393,6 +392,4 @@ internal static class Access
         if (i < 0) throw new TemplateError($"{PyOps.Repr(p[0])} is not in list");
         return (long)i;
     }
-
-    public static string FormatInvariant(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

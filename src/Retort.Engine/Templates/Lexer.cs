@@ -56,13 +56,19 @@ internal sealed class Lexer
         return lexer._tokens;
     }
 
-    // Jinja2 joins source.splitlines() with "\n", which unifies line endings and drops one
-    // trailing newline (keep_trailing_newline=False).
+    // Jinja2 rewrites \r\n and \r to "\n" (other Unicode line breaks stay as they are) and drops
+    // one trailing newline (keep_trailing_newline=False).
     private static string Normalize(string source)
     {
-        string s = source.Replace("\r\n", "\n").Replace('\r', '\n');
-        if (s.EndsWith('\n')) s = s[..^1];
-        return s;
+        var sb = new StringBuilder(source.Length);
+        for (int i = 0; i < source.Length; i++)
+        {
+            char c = source[i];
+            if (c == '\r' && i + 1 < source.Length && source[i + 1] == '\n') continue;
+            sb.Append(c == '\r' ? '\n' : c);
+        }
+        if (sb.Length > 0 && sb[^1] == '\n') sb.Length--;
+        return sb.ToString();
     }
 
     private (int Line, int Column) Position(int offset)

@@ -6,8 +6,6 @@ namespace Retort.Engine.Templates;
 /// </summary>
 internal sealed class Undefined(string hint)
 {
-    public static readonly Undefined Plain = new("value is undefined");
-
     public string Hint { get; } = hint;
 
     public TemplateError Fail() => new(Hint);
