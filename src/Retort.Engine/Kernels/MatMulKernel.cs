@@ -1,0 +1,92 @@
+using Retort.Engine.Tensors;
+
+namespace Retort.Engine.Kernels;
+
+/// <summary>
+/// y = W·x for a batch of activation rows: W is rows×cols in its GGUF type (one row per output),
+/// x is batch×cols floats, y is batch×rows floats (token-major). Activations are quantized once per
+/// call, then row ranges are spread over the worker pool. For batch &gt; 1 each range is a small tile
+/// of rows that stays in cache while every token passes over it, so the weights are read from
+/// memory once per call rather than once per token.
+/// Holds reusable buffers and one preallocated job: use one instance per thread issuing matmuls.
+/// </summary>
+internal sealed unsafe class MatMulKernel : IRangeJob
+{
+    // Rows per work item: small enough to balance two threads on the smallest matrices,
+    // large enough that the atomic chunk claim is negligible.
+    private const int RowGrain = 16;
+
+    private readonly WorkerPool _pool;
+    private readonly QuantizedActivations _act = new();
+
+    private GgmlType _type;
+    private byte* _w;
+    private long _rowBytes;
+    private int _rows;
+    private int _cols;
+    private float* _x;
+    private float* _y;
+    private int _batch;
+
+    public MatMulKernel(WorkerPool pool) => _pool = pool;
+
+    public WorkerPool Pool => _pool;
+
+    /// <summary>True when MatMul accepts weights of this type.</summary>
+    public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
+
+    public void MatMul(GgmlType weightType, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int batch)
+    {
+        if (!Supports(weightType)) throw new RetortException($"matmul: weight type {weightType} is not supported");
+        if (rows < 0 || cols <= 0 || batch < 0) throw new RetortException($"matmul: bad shape rows={rows} cols={cols} batch={batch}");
+        long need = GgmlTypeInfo.RowBytes(weightType, cols);
+        if (rowBytes < need) throw new RetortException($"matmul: row stride {rowBytes} bytes is shorter than a {weightType} row of {cols} ({need} bytes)");
+        if (rows == 0 || batch == 0) return;
+
+        switch (weightType)
+        {
+            case GgmlType.Q8_0 or GgmlType.Q4_0: _act.QuantizeQ8(x, cols, batch); break;
+            case GgmlType.Q4_K or GgmlType.Q6_K: _act.QuantizeQ8K(x, cols, batch); break;
+        }
+
+        _type = weightType;
+        _w = weights;
+        _rowBytes = rowBytes;
+        _rows = rows;
+        _cols = cols;
+        _x = x;
+        _y = y;
+        _batch = batch;
+        _pool.Run(this, rows, RowGrain);
+        _w = null;
+        _x = null;
+        _y = null;
+    }
+
+    void IRangeJob.Execute(int begin, int end)
+    {
+        // Token-outer, row-inner: the tile's rows (≤ RowGrain rows) stay in L1/L2 while every
+        // token streams over them, and each token's activations stay in L1 across the tile.
+        for (int t = 0; t < _batch; t++)
+        {
+            float* yt = _y + (long)t * _rows;
+            for (int r = begin; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
+        }
+    }
+
+    private float RowDot(byte* w, int t)
+    {
+        int cols = _cols;
+        switch (_type)
+        {
+            case GgmlType.Q4_0: return DotQ4_0.Dot(w, _act.Q(t), _act.D(t), _act.S(t), cols / 32);
+            case GgmlType.Q8_0: return DotQ8_0.Dot(w, _act.Q(t), _act.D(t), cols / 32);
+            case GgmlType.Q4_K: return DotQ4_K.Dot(w, _act.Q(t), _act.D(t), _act.BSums(t), cols / 256);
+            case GgmlType.Q6_K: return DotQ6_K.Dot(w, _act.Q(t), _act.D(t), _act.BSums(t), cols / 256);
+            case GgmlType.F16: return DotF16.Dot((ushort*)w, _x + (long)t * cols, cols);
+            case GgmlType.BF16: return DotBF16.Dot((ushort*)w, _x + (long)t * cols, cols);
+            default: return DotF32.Dot((float*)w, _x + (long)t * cols, cols);
+        }
+    }
+}
