@@ -1,0 +1,163 @@
+using Retort.Engine.Kernels;
+using Retort.Engine.Tensors;
+
+namespace Retort.Engine.Tests.Kernels;
+
+public sealed unsafe class DotProductTests
+{
+    public static readonly TheoryData<GgmlType> QuantTypes = new() { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K };
+
+    public static readonly TheoryData<GgmlType> AllTypes = new()
+    {
+        GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.F16, GgmlType.BF16, GgmlType.F32,
+    };
+
+    private static readonly KernelPath[] VectorPaths = [KernelPath.Vector128, KernelPath.Avx2, KernelPath.AvxVnni];
+
+    /// <summary>Row lengths covering one block, odd block counts (the unrolled loops' tails) and model widths.</summary>
+    private static int[] Lengths(GgmlType type) => GgmlTypeInfo.BlockSize(type) switch
+    {
+        32 => [32, 64, 96, 160, 544, 1536, 8960],
+        256 => [256, 512, 768, 1536, 8960],
+        _ => [1, 7, 8, 15, 16, 17, 33, 100, 1536, 8960],
+    };
+
+    /// <summary>Runs one dot through the kernel for the given path, quantizing x as the matmul would.</summary>
+    internal static float KernelDot(GgmlType type, KernelPath path, byte[] row, float[] x, QuantizedActivations act)
+    {
+        int n = x.Length;
+        fixed (byte* w = row)
+        fixed (float* xp = x)
+        {
+            switch (type)
+            {
+                case GgmlType.Q8_0:
+                    act.QuantizeQ8(xp, n, 1);
+                    return DotQ8_0.Dot(path, w, act.Q(0), act.D(0), n / 32);
+                case GgmlType.Q4_0:
+                    act.QuantizeQ8(xp, n, 1);
+                    return DotQ4_0.Dot(path, w, act.Q(0), act.D(0), act.S(0), n / 32);
+                case GgmlType.Q4_K:
+                    act.QuantizeQ8K(xp, n, 1);
+                    return DotQ4_K.Dot(path, w, act.Q(0), act.D(0), act.BSums(0), n / 256);
+                case GgmlType.Q6_K:
+                    act.QuantizeQ8K(xp, n, 1);
+                    return DotQ6_K.Dot(path, w, act.Q(0), act.D(0), act.BSums(0), n / 256);
+                case GgmlType.F16: return DotF16.Dot(path, (ushort*)w, xp, n);
+                case GgmlType.BF16: return DotBF16.Dot(path, (ushort*)w, xp, n);
+                case GgmlType.F32: return DotF32.Dot(path, (float*)w, xp, n);
+                default: throw new NotSupportedException(type.ToString());
+            }
+        }
+    }
+
+    /// <summary>The activations as the kernels see them: dequantized 8-bit values, or x itself for float types.</summary>
+    private static double[] SeenActivations(GgmlType type, float[] x, QuantizedActivations act)
+    {
+        var r = new double[x.Length];
+        if (act.Format == ActivationFormat.None || type is GgmlType.F16 or GgmlType.BF16 or GgmlType.F32)
+        {
+            for (int i = 0; i < x.Length; i++) r[i] = x[i];
+            return r;
+        }
+        int block = act.Format == ActivationFormat.Q8K ? 256 : 32;
+        for (int i = 0; i < x.Length; i++) r[i] = (double)act.D(0)[i / block] * act.Q(0)[i];
+        return r;
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void VectorPathsMatchScalarReference(GgmlType type)
+    {
+        var rng = new Random(1234 + (int)type);
+        var act = new QuantizedActivations();
+        int checkedPaths = 0;
+        foreach (int n in Lengths(type))
+        {
+            for (int trial = 0; trial < 3; trial++)
+            {
+                byte[] row = TestBlocks.RandomRow(type, n, rng);
+                float[] x = TestBlocks.RandomActivations(n, rng);
+                float reference = KernelDot(type, KernelPath.Scalar, row, x, act);
+                double[] w = TestBlocks.Dequantize(type, row, n);
+                double[] xs = SeenActivations(type, x, act);
+                // Integer block sums are exact in every path; only the float accumulation order
+                // differs. k float additions err by at most k·2^-24·Σ|terms|; the Q4_0/Q6_K paths
+                // also fold the weight offset (8 or 32 per element) in separately, so the
+                // magnitude includes that term too. 1e-4 covers k up to ~1600 terms.
+                double magnitude = 0;
+                double offset = type switch { GgmlType.Q4_0 => 8, GgmlType.Q6_K => 32, GgmlType.Q4_K => 1, _ => 0 };
+                for (int i = 0; i < n; i++) magnitude += Math.Abs(w[i] * xs[i]) + offset * Math.Abs(xs[i]) * BlockScaleOf(type, row, i);
+                double tol = 1e-4 * magnitude + 1e-6;
+                foreach (KernelPath path in VectorPaths)
+                {
+                    if (!KernelPaths.IsSupported(path)) continue;
+                    float v = KernelDot(type, path, row, x, act);
+                    Assert.True(Math.Abs(v - reference) <= tol,
+                        $"{type} {path} n={n}: {v} vs scalar {reference} (tol {tol})");
+                    checkedPaths++;
+                }
+            }
+        }
+        Assert.True(checkedPaths > 0, "no vector path is supported on this machine");
+    }
+
+    [Theory]
+    [MemberData(nameof(AllTypes))]
+    public void ScalarReferenceMatchesDequantizedDotWithinActivationQuantizationError(GgmlType type)
+    {
+        var rng = new Random(99 + (int)type);
+        var act = new QuantizedActivations();
+        foreach (int n in Lengths(type))
+        {
+            byte[] row = TestBlocks.RandomRow(type, n, rng);
+            float[] x = TestBlocks.RandomActivations(n, rng);
+            float got = KernelDot(type, KernelPath.Scalar, row, x, act);
+            double[] w = TestBlocks.Dequantize(type, row, n);
+            double exact = 0, magnitude = 0, quantError = 0;
+            for (int i = 0; i < n; i++)
+            {
+                exact += w[i] * x[i];
+                magnitude += Math.Abs(w[i] * x[i]);
+            }
+            if (type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K)
+            {
+                // Each activation becomes d·round(x/d) with d = max|x|/127 over its block, and
+                // |x/d| ≤ 127 so nothing clips: |x − x̂| ≤ d/2 (the 1e-4 slack covers the float
+                // rounding of x·(127/max)). Weights are exact, so the dot moves by at most
+                // Σ|w_i|·d_i/2. Float accumulation of per-block sums adds ≤ 1e-4·Σ|w x|.
+                int block = act.Format == ActivationFormat.Q8K ? 256 : 32;
+                for (int i = 0; i < n; i++) quantError += Math.Abs(w[i]) * act.D(0)[i / block] * 0.5 * (1 + 1e-4);
+            }
+            double bound = quantError + 1e-4 * magnitude + 1e-6;
+            Assert.True(Math.Abs(got - exact) <= bound, $"{type} n={n}: {got} vs exact {exact} (bound {bound})");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(QuantTypes))]
+    public void DotDetectsACorruptedWeight(GgmlType type)
+    {
+        // Guards the tests above against being vacuous: flipping one quant changes the result by
+        // more than the tolerance they allow.
+        var rng = new Random(7);
+        var act = new QuantizedActivations();
+        int n = GgmlTypeInfo.BlockSize(type) * 2;
+        byte[] row = TestBlocks.RandomRow(type, n, rng);
+        float[] x = new float[n];
+        Array.Fill(x, 1f);
+        float before = KernelDot(type, KernelPaths.Best, row, x, act);
+        int at = type == GgmlType.Q6_K ? 0 : row.Length - 1; // a quant byte, not a scale
+        row[at] ^= 0x05;
+        float after = KernelDot(type, KernelPaths.Best, row, x, act);
+        Assert.NotEqual(before, after);
+    }
+
+    private static double BlockScaleOf(GgmlType type, byte[] row, int i) => type switch
+    {
+        GgmlType.Q4_0 => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 32 * 18))),
+        GgmlType.Q6_K => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 256 * 210 + 208))) * 128,
+        GgmlType.Q4_K => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 256 * 144 + 2))) * 64,
+        _ => 0,
+    };
+}
