@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Retort.Engine.Kernels;
 
@@ -118,6 +119,24 @@ internal static unsafe class ActivationQuantizer
             }
             d[b] = amax / 127f;
         }
+    }
+
+    /// <summary>
+    /// Sums of each group of 4 consecutive q (n/4 ints). The 256-bit kernels start each block's
+    /// vpdpbusd accumulator at −offset·(these sums), which removes an unsigned weight encoding's
+    /// offset without any per-row work.
+    /// </summary>
+    public static void GroupSums4(sbyte* q, int n, int* sums)
+    {
+        int i = 0;
+        if (Avx2.IsSupported)
+        {
+            var ones8 = Vector256.Create((byte)1);
+            var ones16 = Vector256.Create((short)1);
+            for (; i + 32 <= n; i += 32)
+                Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ones8, Vector256.Load(q + i)), ones16).Store(sums + i / 4);
+        }
+        for (; i < n; i += 4) sums[i / 4] = q[i] + q[i + 1] + q[i + 2] + q[i + 3];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -16,11 +16,19 @@ internal interface IByteMultiplyAdd
 
     /// <summary>acc + Σ over each pair of shorts of a*b.</summary>
     static abstract Vector256<int> MulAddPairs(Vector256<int> acc, Vector256<short> a, Vector256<short> b);
+
+    /// <summary>
+    /// True when MulAdd is exact for any unsigned byte (0..255); false when pairs of products
+    /// must fit a short (vpmaddubsw saturates).
+    /// </summary>
+    static abstract bool FullByteRange { get; }
 }
 
 /// <summary>vpmaddubsw + vpmaddwd + vpaddd; safe while each byte pair sum fits in a short.</summary>
 internal readonly struct Avx2MultiplyAdd : IByteMultiplyAdd
 {
+    public static bool FullByteRange => false;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> MulAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
         Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, s), Vector256.Create((short)1)));
@@ -33,6 +41,8 @@ internal readonly struct Avx2MultiplyAdd : IByteMultiplyAdd
 /// <summary>vpdpbusd / vpdpwssd: the multiply and widening add in one instruction, no saturation.</summary>
 internal readonly struct VnniMultiplyAdd : IByteMultiplyAdd
 {
+    public static bool FullByteRange => true;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<int> MulAdd(Vector256<int> acc, Vector256<byte> u, Vector256<sbyte> s) =>
         AvxVnni.MultiplyWideningAndAdd(acc, u, s);

@@ -127,9 +127,9 @@ internal static unsafe class DotQ4_K
                 isum = T.MulAddPairs(isum, lo, Vector256.Create((short)sc[2 * i]));
                 isum = T.MulAddPairs(isum, hi, Vector256.Create((short)sc[2 * i + 1]));
             }
-            float d = HalfConversion.HalfToSingle(*(ushort*)blk) * xd[b];
+            float d = HalfConversion.HalfToSingleLookup(*(ushort*)blk) * xd[b];
             acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d), acc);
-            minTerm += HalfConversion.HalfToSingle(*(ushort*)(blk + 2)) * xd[b] * MinSum(m, xbs + b * 16);
+            minTerm += HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 2)) * xd[b] * MinSum(m, xbs + b * 16);
         }
         return Vector256.Sum(acc) - minTerm;
     }

@@ -121,7 +121,7 @@ internal static unsafe class DotQ6_K
                 isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q3, Vector256.Load(qx + 64)), Scales(sc[4], sc[5]));
                 isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q4, Vector256.Load(qx + 96)), Scales(sc[6], sc[7]));
             }
-            float d = HalfConversion.HalfToSingle(*(ushort*)(blk + 208)) * xd[b];
+            float d = HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 208)) * xd[b];
             var total = Avx.ConvertToVector256Single(isum - Vector256.CreateScalar(32 * OffsetSum(scales, xbs + b * 16)));
             acc = Fma.MultiplyAdd(total, Vector256.Create(d), acc);
         }

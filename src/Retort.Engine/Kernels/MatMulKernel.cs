@@ -12,9 +12,9 @@ namespace Retort.Engine.Kernels;
 /// </summary>
 internal sealed unsafe class MatMulKernel : IRangeJob
 {
-    // Rows per work item: small enough to balance two threads on the smallest matrices,
-    // large enough that the atomic chunk claim is negligible.
-    private const int RowGrain = 16;
+    // Rows per work item: at least 8 items per thread for balance on a shared machine, but
+    // 16..64 rows so the atomic chunk claim and the prefetch overrun at chunk ends stay negligible.
+    private int RowGrain => Math.Clamp(_rows / (_pool.ThreadCount * 8), 16, 64) & ~3;
 
     private readonly WorkerPool _pool;
     private readonly QuantizedActivations _act = new();
@@ -71,7 +71,18 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         for (int t = 0; t < _batch; t++)
         {
             float* yt = _y + (long)t * _rows;
-            for (int r = begin; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
+            int r = begin;
+            if (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4)
+            {
+                for (; r + 4 <= end; r += 4)
+                    DotQ4_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
+            }
+            else if (_type == GgmlType.Q8_0 && DotQ8_0.HasDot4)
+            {
+                for (; r + 4 <= end; r += 4)
+                    DotQ8_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
+            }
+            for (; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
         }
     }
 

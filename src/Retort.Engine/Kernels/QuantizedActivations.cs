@@ -26,6 +26,7 @@ internal sealed unsafe class QuantizedActivations
     private float[] _d = [];
     private float[] _s = [];
     private short[] _bsums = [];
+    private int[] _sum4 = [];
 
     public ActivationFormat Format { get; private set; }
 
@@ -42,6 +43,9 @@ internal sealed unsafe class QuantizedActivations
     /// <summary>Q8 only: d*Σq per block of token t.</summary>
     public float* S(int t) => Ptr(_s) + (long)t * BlocksPerRow;
 
+    /// <summary>Q8 only: sums of each 4 consecutive q of token t (Cols/4 ints).</summary>
+    public int* Sum4(int t) => Ptr(_sum4) + (long)t * (Cols / 4);
+
     /// <summary>Q8K only: per-16 sums of q of token t (16 per block).</summary>
     public short* BSums(int t) => Ptr(_bsums) + (long)t * (Cols / 16);
 
@@ -54,7 +58,10 @@ internal sealed unsafe class QuantizedActivations
             throw new RetortException($"activation row of {cols} values is not a whole number of blocks of 32");
         Prepare(ActivationFormat.Q8, cols, batch);
         for (int t = 0; t < batch; t++)
+        {
             ActivationQuantizer.QuantizeQ8(x + (long)t * cols, cols, Q(t), D(t), S(t));
+            ActivationQuantizer.GroupSums4(Q(t), cols, Sum4(t));
+        }
     }
 
     /// <summary>Quantizes batch rows of cols floats (row-major) to Q8K blocks of 256.</summary>
@@ -77,6 +84,7 @@ internal sealed unsafe class QuantizedActivations
         Ensure(ref _q, checked((int)values) + 64);
         Ensure(ref _d, blocks + 16);
         Ensure(ref _s, blocks + 16);
+        if (format == ActivationFormat.Q8) Ensure(ref _sum4, checked((int)(values / 4)) + 16);
         if (format == ActivationFormat.Q8K) Ensure(ref _bsums, checked((int)(values / 16)) + 16);
     }
 

@@ -153,6 +153,51 @@ public sealed unsafe class DotProductTests
         Assert.NotEqual(before, after);
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_0, false)]
+    [InlineData(GgmlType.Q4_0, true)]
+    [InlineData(GgmlType.Q8_0, false)]
+    [InlineData(GgmlType.Q8_0, true)]
+    public void FourRowKernelsMatchScalarReference(GgmlType type, bool vnni)
+    {
+        KernelPath path = vnni ? KernelPath.AvxVnni : KernelPath.Avx2;
+        if (!KernelPaths.IsSupported(path)) return; // nothing to run on this CPU
+        var rng = new Random(77 + (int)type);
+        var act = new QuantizedActivations();
+        float* result = stackalloc float[4];
+        foreach (int n in new[] { 32, 96, 1536, 8960 })
+        {
+            long rowBytes = GgmlTypeInfo.RowBytes(type, n);
+            byte[][] rows = Enumerable.Range(0, 4).Select(_ => TestBlocks.RandomRow(type, n, rng)).ToArray();
+            byte[] all = rows.SelectMany(r => r).ToArray();
+            float[] x = TestBlocks.RandomActivations(n, rng);
+            fixed (byte* w = all)
+            fixed (float* xp = x)
+            {
+                act.QuantizeQ8(xp, n, 1);
+                if (type == GgmlType.Q4_0)
+                {
+                    if (vnni) DotQ4_0.Dot4Avx<VnniMultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), n / 32, result);
+                    else DotQ4_0.Dot4Avx<Avx2MultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), n / 32, result);
+                }
+                else
+                {
+                    if (vnni) DotQ8_0.Dot4Avx<VnniMultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), n / 32, result);
+                    else DotQ8_0.Dot4Avx<Avx2MultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), n / 32, result);
+                }
+            }
+            for (int r = 0; r < 4; r++)
+            {
+                float reference = KernelDot(type, KernelPath.Scalar, rows[r], x, act);
+                double[] w = TestBlocks.Dequantize(type, rows[r], n);
+                double magnitude = 0;
+                for (int i = 0; i < n; i++) magnitude += Math.Abs(w[i] * x[i]);
+                Assert.True(Math.Abs(result[r] - reference) <= 1e-4 * magnitude + 1e-6,
+                    $"{type} {path} n={n} row {r}: {result[r]} vs scalar {reference}");
+            }
+        }
+    }
+
     private static double BlockScaleOf(GgmlType type, byte[] row, int i) => type switch
     {
         GgmlType.Q4_0 => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 32 * 18))),
