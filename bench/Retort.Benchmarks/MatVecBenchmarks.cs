@@ -57,8 +57,16 @@ internal sealed unsafe class MatVecCase : IDisposable
         rng.NextBytes(new Span<byte>(_w, checked((int)WeightBytes)));
         // Realistic block scales: random bits could be subnormal or NaN and slow the float math.
         int bb = GgmlTypeInfo.BlockBytes(type);
+        int[] scaleOffsets = type switch
+        {
+            GgmlType.Q4_K => [0, 2],
+            GgmlType.Q6_K => [208],
+            GgmlType.BF16 or GgmlType.F32 => [],
+            _ => [0],
+        };
         for (long o = 0; o < WeightBytes; o += bb)
-            *(ushort*)(_w + o) = BitConverter.HalfToUInt16Bits((Half)(0.001f + 0.01f * rng.NextSingle()));
+            foreach (int so in scaleOffsets)
+                *(ushort*)(_w + o + so) = BitConverter.HalfToUInt16Bits((Half)(0.001f + 0.01f * rng.NextSingle()));
         for (int i = 0; i < _cols; i++) _x[i] = rng.NextSingle() * 2 - 1;
         _pool = new WorkerPool(threads);
         _kernel = new MatMulKernel(_pool);

@@ -38,9 +38,10 @@ public static class Program
         Console.WriteLine($"kernel path: {KernelPaths.Best}, processors: {Environment.ProcessorCount}");
         foreach (string type in new[] { "Q4_0", "Q8_0", "Q4_K", "Q6_K", "F16", "BF16" })
         {
-            if (filter.Length > 0 && !filter.Contains(type)) continue;
+            if (filter.Any(f => !f.Contains('x')) && !filter.Contains(type)) continue;
             foreach (string shape in new[] { "1536x8960", "8960x1536", "1536x151936" })
             {
+                if (filter.Any(f => f.Contains('x')) && !filter.Contains(shape)) continue;
                 foreach (int threads in new[] { 1, 2 })
                 {
                     using var c = new MatVecCase(Enum.Parse<GgmlType>(type), shape, threads);

@@ -12,9 +12,10 @@ namespace Retort.Engine.Kernels;
 /// </summary>
 internal sealed unsafe class MatMulKernel : IRangeJob
 {
-    // Rows per work item: at least 8 items per thread for balance on a shared machine, but
-    // 16..64 rows so the atomic chunk claim and the prefetch overrun at chunk ends stay negligible.
-    private int RowGrain => Math.Clamp(_rows / (_pool.ThreadCount * 8), 16, 64) & ~3;
+    // Rows per work item: at least 4 items per thread for balance on a shared machine, yet long
+    // runs, because the 4-row kernels prefetch a few groups ahead within the same weights and
+    // that runs into another thread's rows (wasted) at each chunk end.
+    private int RowGrain => Math.Clamp(_rows / (_pool.ThreadCount * 4), 16, 512) & ~3;
 
     private readonly WorkerPool _pool;
     private readonly QuantizedActivations _act = new();
@@ -72,6 +73,8 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         {
             float* yt = _y + (long)t * _rows;
             int r = begin;
+            if (t == 0 && (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4 || _type == GgmlType.Q8_0 && DotQ8_0.HasDot4))
+                PrefetchAhead(_w + begin * _rowBytes, Math.Min(end - begin, 4 * DotQ4_0.PrefetchGroups) * _rowBytes);
             if (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4)
             {
                 for (; r + 4 <= end; r += 4)
@@ -84,6 +87,16 @@ internal sealed unsafe class MatMulKernel : IRangeJob
             }
             for (; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
         }
+    }
+
+    /// <summary>
+    /// The 4-row kernels prefetch the groups a fixed distance ahead, so the first groups of a
+    /// chunk would start cold: request them up front.
+    /// </summary>
+    private static void PrefetchAhead(byte* p, long bytes)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        for (long o = 0; o < bytes; o += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + o);
     }
 
     private float RowDot(byte* w, int t)
