@@ -105,34 +105,60 @@ internal static unsafe class DotQ4_K
 
     public static float DotAvx<T>(byte* w, sbyte* xq, float* xd, short* xbs, int blocks) where T : struct, IByteMultiplyAdd
     {
-        byte* sc = stackalloc byte[8];
-        byte* m = stackalloc byte[8];
         var mask = Vector256.Create((byte)0x0F);
         var acc = Vector256<float>.Zero;
-        float minTerm = 0;
+        var minAcc = Vector256<float>.Zero;
+        // vpshufb controls that broadcast 16-bit scale j across a vector holding the 8 scales in both lanes.
+        var c0 = PairControl(0); var c1 = PairControl(1); var c2 = PairControl(2); var c3 = PairControl(3);
+        var c4 = PairControl(4); var c5 = PairControl(5); var c6 = PairControl(6); var c7 = PairControl(7);
+        float* table = HalfConversion.Table;
         for (int b = 0; b < blocks; b++)
         {
             byte* blk = w + b * BlockBytes;
-            UnpackScales(blk + 4, sc, m);
+            // The 12 scale bytes as three words: a = low 6 bits of scales 0-3 (+2 high bits of
+            // scales 4-7), m = the same for mins, c = low 4 bits of scales and mins 4-7.
+            uint a = *(uint*)(blk + 4), m = *(uint*)(blk + 8), c = *(uint*)(blk + 12);
+            ulong scales = (a & 0x3F3F3F3Fu) | (ulong)((c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4)) << 32;
+            ulong mins = (m & 0x3F3F3F3Fu) | (ulong)(((c >> 4) & 0x0F0F0F0Fu) | (((m >> 6) & 0x03030303u) << 4)) << 32;
+
+            var sc8 = Vector128.WidenLower(Vector128.CreateScalar(scales).AsByte());
+            var sc = Vector256.Create(sc8, sc8).AsByte();
+            var mb = Vector128.CreateScalar(mins).AsByte();
+            var minPairs = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(mb, mb));
+            // Σ_j m_j·Σx over sub-block j, as 8 int lanes; scaled and accumulated in float without a horizontal sum.
+            var minDot = Avx2.MultiplyAddAdjacent(Vector256.Load(xbs + b * 16), minPairs);
+            float dx = xd[b];
+            minAcc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(minDot), Vector256.Create(table[*(ushort*)(blk + 2)] * dx), minAcc);
+
             byte* qs = blk + 16;
             sbyte* qx = xq + b * 256;
-            // Nibble×byte pair sums (≤ 2·15·128) fit a short; the scale is applied by a second
-            // pairwise multiply-add, so one int accumulator covers the whole super-block.
             var isum = Vector256<int>.Zero;
-            for (int i = 0; i < 4; i++)
-            {
-                var q = Vector256.Load(qs + 32 * i);
-                var lo = Avx2.MultiplyAddAdjacent(q & mask, Vector256.Load(qx + 64 * i));
-                var hi = Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, Vector256.Load(qx + 64 * i + 32));
-                isum = T.MulAddPairs(isum, lo, Vector256.Create((short)sc[2 * i]));
-                isum = T.MulAddPairs(isum, hi, Vector256.Create((short)sc[2 * i + 1]));
-            }
-            float d = HalfConversion.HalfToSingleLookup(*(ushort*)blk) * xd[b];
-            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(d), acc);
-            minTerm += HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 2)) * xd[b] * MinSum(m, xbs + b * 16);
+            isum = SubBlocks<T>(isum, qs, qx, mask, Avx2.Shuffle(sc, c0), Avx2.Shuffle(sc, c1));
+            isum = SubBlocks<T>(isum, qs + 32, qx + 64, mask, Avx2.Shuffle(sc, c2), Avx2.Shuffle(sc, c3));
+            isum = SubBlocks<T>(isum, qs + 64, qx + 128, mask, Avx2.Shuffle(sc, c4), Avx2.Shuffle(sc, c5));
+            isum = SubBlocks<T>(isum, qs + 96, qx + 192, mask, Avx2.Shuffle(sc, c6), Avx2.Shuffle(sc, c7));
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(table[*(ushort*)blk] * dx), acc);
         }
-        return Vector256.Sum(acc) - minTerm;
+        return Vector256.Sum(acc) - Vector256.Sum(minAcc);
     }
+
+    /// <summary>One 64-value chunk: low nibbles with scale sLo, high nibbles with scale sHi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> SubBlocks<T>(Vector256<int> isum, byte* qs, sbyte* qx, Vector256<byte> mask,
+        Vector256<byte> sLo, Vector256<byte> sHi) where T : struct, IByteMultiplyAdd
+    {
+        // Nibble×byte pair sums (≤ 2·15·128) fit a short; the scale is applied by a second
+        // pairwise multiply-add, so one int accumulator covers the whole super-block.
+        var q = Vector256.Load(qs);
+        var lo = Avx2.MultiplyAddAdjacent(q & mask, Vector256.Load(qx));
+        var hi = Avx2.MultiplyAddAdjacent(Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask, Vector256.Load(qx + 32));
+        isum = T.MulAddPairs(isum, lo, sLo.AsInt16());
+        return T.MulAddPairs(isum, hi, sHi.AsInt16());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> PairControl(int j) =>
+        Vector256.Create((ushort)(2 * j | (2 * j + 1) << 8)).AsByte();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int MinSum(byte* m, short* bs)

@@ -96,17 +96,21 @@ internal static unsafe class DotQ6_K
     {
         var lowMask = Vector256.Create((byte)0x0F);
         var highMask = Vector256.Create((byte)0x30);
+        // vpshufb controls: low lane broadcasts 16-bit scale 2k, high lane scale 2k+1 (one per 16 values).
+        var c0 = LaneControl(0); var c1 = LaneControl(1); var c2 = LaneControl(2); var c3 = LaneControl(3);
+        float* table = HalfConversion.Table;
         var acc = Vector256<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* blk = w + b * BlockBytes;
-            sbyte* scales = (sbyte*)(blk + 192);
-            var isum = Vector256<int>.Zero;
+            var sc16 = Avx2.ConvertToVector256Int16((sbyte*)(blk + 192));
+            // Start from −32·Σ sc_g·Σx_g: the offset of all 16 groups, in 8 int lanes.
+            var isum = Vector256<int>.Zero - Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(sc16, Vector256.Load(xbs + b * 16)), 5);
             for (int n = 0; n < 2; n++)
             {
                 byte* ql = blk + 64 * n;
-                sbyte* sc = scales + 8 * n;
                 sbyte* qx = xq + b * 256 + 128 * n;
+                var sc = (n == 0 ? Avx2.Permute2x128(sc16, sc16, 0x00) : Avx2.Permute2x128(sc16, sc16, 0x11)).AsByte();
                 var l0 = Vector256.Load(ql);
                 var l1 = Vector256.Load(ql + 32);
                 var hb = Vector256.Load(blk + 128 + 32 * n).AsUInt16();
@@ -116,21 +120,20 @@ internal static unsafe class DotQ6_K
                 var q3 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & lowMask) | (hb.AsByte() & highMask);
                 var q4 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & lowMask) | (Vector256.ShiftRightLogical(hb, 2).AsByte() & highMask);
                 // 6-bit × byte pair sums (≤ 2·63·128) fit a short; each 128-bit lane is one 16-value group.
-                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q1, Vector256.Load(qx)), Scales(sc[0], sc[1]));
-                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q2, Vector256.Load(qx + 32)), Scales(sc[2], sc[3]));
-                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q3, Vector256.Load(qx + 64)), Scales(sc[4], sc[5]));
-                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q4, Vector256.Load(qx + 96)), Scales(sc[6], sc[7]));
+                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q1, Vector256.Load(qx)), Avx2.Shuffle(sc, c0).AsInt16());
+                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q2, Vector256.Load(qx + 32)), Avx2.Shuffle(sc, c1).AsInt16());
+                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q3, Vector256.Load(qx + 64)), Avx2.Shuffle(sc, c2).AsInt16());
+                isum = T.MulAddPairs(isum, Avx2.MultiplyAddAdjacent(q4, Vector256.Load(qx + 96)), Avx2.Shuffle(sc, c3).AsInt16());
             }
-            float d = HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 208)) * xd[b];
-            var total = Avx.ConvertToVector256Single(isum - Vector256.CreateScalar(32 * OffsetSum(scales, xbs + b * 16)));
-            acc = Fma.MultiplyAdd(total, Vector256.Create(d), acc);
+            acc = Fma.MultiplyAdd(Avx.ConvertToVector256Single(isum), Vector256.Create(table[*(ushort*)(blk + 208)] * xd[b]), acc);
         }
         return Vector256.Sum(acc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<short> Scales(sbyte lo, sbyte hi) =>
-        Vector256.Create(Vector128.Create((short)lo), Vector128.Create((short)hi));
+    private static Vector256<byte> LaneControl(int k) => Vector256.Create(
+        Vector128.Create((ushort)(4 * k | (4 * k + 1) << 8)),
+        Vector128.Create((ushort)((4 * k + 2) | (4 * k + 3) << 8))).AsByte();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int OffsetSum(sbyte* sc, short* bs)
