@@ -17,6 +17,9 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     // that runs into another thread's rows (wasted) at each chunk end.
     private int RowGrain => Math.Clamp(_rows / (_pool.ThreadCount * 4), 16, 512) & ~3;
 
+    /// <summary>Weight bytes per row tile when batch &gt; 1: well inside a 1 MiB L2.</summary>
+    internal const long TileBytes = 128 * 1024;
+
     private readonly WorkerPool _pool;
     private readonly QuantizedActivations _act = new();
 
@@ -67,26 +70,36 @@ internal sealed unsafe class MatMulKernel : IRangeJob
 
     void IRangeJob.Execute(int begin, int end)
     {
-        // Token-outer, row-inner: the tile's rows (≤ RowGrain rows) stay in L1/L2 while every
-        // token streams over them, and each token's activations stay in L1 across the tile.
-        for (int t = 0; t < _batch; t++)
+        // For a batch, walk the chunk in row tiles small enough to stay in L2 while every token
+        // passes over them (token-inner), so weights come from memory once per call; each
+        // token's quantized activations stay in L1 across the tile.
+        int tileRows = _batch == 1 ? end - begin : Math.Max(4, (int)Math.Min(end - begin, TileBytes / _rowBytes) & ~3);
+        for (int r0 = begin; r0 < end; r0 += tileRows)
         {
-            float* yt = _y + (long)t * _rows;
-            int r = begin;
-            if (t == 0 && (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4 || _type == GgmlType.Q8_0 && DotQ8_0.HasDot4))
-                PrefetchAhead(_w + begin * _rowBytes, Math.Min(end - begin, 4 * DotQ4_0.PrefetchGroups) * _rowBytes);
-            if (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4)
-            {
-                for (; r + 4 <= end; r += 4)
-                    DotQ4_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
-            }
-            else if (_type == GgmlType.Q8_0 && DotQ8_0.HasDot4)
-            {
-                for (; r + 4 <= end; r += 4)
-                    DotQ8_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
-            }
-            for (; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
+            int r1 = Math.Min(end, r0 + tileRows);
+            for (int t = 0; t < _batch; t++) Rows(r0, r1, t, coldStart: r0 == begin && t == 0);
         }
+    }
+
+    private void Rows(int begin, int end, int t, bool coldStart)
+    {
+        float* yt = _y + (long)t * _rows;
+        int r = begin;
+        bool q4 = _type == GgmlType.Q4_0 && DotQ4_0.HasDot4;
+        bool q8 = _type == GgmlType.Q8_0 && DotQ8_0.HasDot4;
+        if (coldStart && (q4 || q8))
+            PrefetchAhead(_w + begin * _rowBytes, Math.Min(end - begin, 4 * DotQ4_0.PrefetchGroups) * _rowBytes);
+        if (q4)
+        {
+            for (; r + 4 <= end; r += 4)
+                DotQ4_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
+        }
+        else if (q8)
+        {
+            for (; r + 4 <= end; r += 4)
+                DotQ8_0.Dot4(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t), _cols / 32, yt + r);
+        }
+        for (; r < end; r++) yt[r] = RowDot(_w + r * _rowBytes, t);
     }
 
     /// <summary>

@@ -19,9 +19,11 @@ public sealed unsafe class MatMulTests
     [InlineData(GgmlType.F16, 7)]
     [InlineData(GgmlType.BF16, 7)]
     [InlineData(GgmlType.F32, 7)]
-    public void MatMulEqualsPerRowDots(GgmlType type, int batch)
+    [InlineData(GgmlType.Q8_0, 3, 8960)] // rows of 9.5 KB: several L2 row tiles per chunk
+    [InlineData(GgmlType.Q6_K, 5, 8960)]
+    public void MatMulEqualsPerRowDots(GgmlType type, int batch, int cols = 512)
     {
-        const int rows = 101, cols = 512; // 101 rows: several work chunks plus a ragged last one
+        const int rows = 101; // several work chunks plus a ragged last one
         var rng = new Random(31 * (int)type + batch);
         long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
         var rowsData = new byte[rows][];
