@@ -44,15 +44,18 @@ internal sealed unsafe class MatVecCase : IDisposable
     private readonly WorkerPool _pool;
     private readonly MatMulKernel _kernel;
 
-    public MatVecCase(GgmlType type, string shape, int threads)
+    private readonly int _batch;
+
+    public MatVecCase(GgmlType type, string shape, int threads, int batch = 1)
     {
+        _batch = batch;
         _type = type;
         (_cols, _rows) = ParseShape(shape);
         _rowBytes = GgmlTypeInfo.RowBytes(type, _cols);
         WeightBytes = _rowBytes * _rows;
         _w = (byte*)NativeMemory.AlignedAlloc((nuint)WeightBytes, 64);
-        _x = (float*)NativeMemory.AlignedAlloc((nuint)_cols * 4, 64);
-        _y = (float*)NativeMemory.AlignedAlloc((nuint)_rows * 4, 64);
+        _x = (float*)NativeMemory.AlignedAlloc((nuint)_cols * (nuint)batch * 4, 64);
+        _y = (float*)NativeMemory.AlignedAlloc((nuint)_rows * (nuint)batch * 4, 64);
         var rng = new Random(42);
         rng.NextBytes(new Span<byte>(_w, checked((int)WeightBytes)));
         // Realistic block scales: random bits could be subnormal or NaN and slow the float math.
@@ -67,7 +70,7 @@ internal sealed unsafe class MatVecCase : IDisposable
         for (long o = 0; o < WeightBytes; o += bb)
             foreach (int so in scaleOffsets)
                 *(ushort*)(_w + o + so) = BitConverter.HalfToUInt16Bits((Half)(0.001f + 0.01f * rng.NextSingle()));
-        for (int i = 0; i < _cols; i++) _x[i] = rng.NextSingle() * 2 - 1;
+        for (int i = 0; i < _cols * batch; i++) _x[i] = rng.NextSingle() * 2 - 1;
         _pool = new WorkerPool(threads);
         _kernel = new MatMulKernel(_pool);
     }
@@ -80,7 +83,7 @@ internal sealed unsafe class MatVecCase : IDisposable
         return (int.Parse(p[0]), int.Parse(p[1]));
     }
 
-    public void Run() => _kernel.MatMul(_type, _w, _rowBytes, _rows, _cols, _x, _y, 1);
+    public void Run() => _kernel.MatMul(_type, _w, _rowBytes, _rows, _cols, _x, _y, _batch);
 
     public void Dispose()
     {

@@ -20,6 +20,11 @@ public static class Program
             MemoryBandwidth.Measure();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "--batch")
+        {
+            QuickBatch(args.Length > 1 ? int.Parse(args[1]) : 32);
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "--quick")
         {
             double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1;
@@ -31,6 +36,25 @@ public static class Program
             .AddColumn(new WeightBandwidthColumn());
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;
+    }
+
+    /// <summary>Prompt-processing shape: one matmul over a batch of tokens, reported as tokens/s and GOP/s.</summary>
+    private static void QuickBatch(int batch)
+    {
+        foreach (string type in new[] { "Q4_0", "Q8_0", "Q4_K", "Q6_K" })
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var c = new MatVecCase(Enum.Parse<GgmlType>(type), "1536x8960", threads, batch);
+                var sw = Stopwatch.StartNew();
+                while (sw.Elapsed.TotalSeconds < 0.3) c.Run();
+                sw.Restart();
+                int n = 0;
+                while (sw.Elapsed.TotalSeconds < 1) { c.Run(); n++; }
+                double s = sw.Elapsed.TotalSeconds / n;
+                Console.WriteLine($"{type,-5} 1536x8960 batch={batch} threads={threads}  {s * 1e3,8:F2} ms  {batch / s,8:F0} tok/s  {2.0 * 1536 * 8960 * batch / s / 1e9,6:F1} GOP/s");
+            }
+        }
     }
 
     private static void Quick(double seconds, string[] filter)

@@ -143,6 +143,56 @@ internal static unsafe class DotQ4_0
         result[3] = Vector256.Sum(acc3);
     }
 
+    /// <summary>
+    /// Four rows against two activation rows (tokens): results to r0[0..4) and r1[0..4). For
+    /// prompt batches: each weight block is unpacked and its scale looked up once for both tokens.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Dot4x2(byte* w, long rowBytes, sbyte* xq0, float* xd0, int* xsum0, sbyte* xq1, float* xd1, int* xsum1,
+        int blocks, float* r0, float* r1)
+    {
+        if (KernelPaths.Best == KernelPath.AvxVnni) Dot4x2Avx<VnniMultiplyAdd>(w, rowBytes, xq0, xd0, xsum0, xq1, xd1, xsum1, blocks, r0, r1);
+        else Dot4x2Avx<Avx2MultiplyAdd>(w, rowBytes, xq0, xd0, xsum0, xq1, xd1, xsum1, blocks, r0, r1);
+    }
+
+    public static void Dot4x2Avx<T>(byte* w, long rowBytes, sbyte* xq0, float* xd0, int* xsum0, sbyte* xq1, float* xd1, int* xsum1,
+        int blocks, float* r0, float* r1) where T : struct, IByteMultiplyAdd
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        var shifts = Vector256.Create(0UL, 0UL, 4UL, 4UL);
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        byte* w0 = w, w1 = w + rowBytes, w2 = w + 2 * rowBytes, w3 = w + 3 * rowBytes;
+        float* table = HalfConversion.Table;
+        for (int b = 0; b < blocks; b++)
+        {
+            var y0 = Vector256.Load(xq0 + 32 * b);
+            var y1 = Vector256.Load(xq1 + 32 * b);
+            var i0 = Vector256<int>.Zero - Vector256.ShiftLeft(Vector256.Load(xsum0 + 8 * b), 3);
+            var i1 = Vector256<int>.Zero - Vector256.ShiftLeft(Vector256.Load(xsum1 + 8 * b), 3);
+            float dx0 = xd0[b], dx1 = xd1[b];
+            long o = (long)b * BlockBytes;
+            Step2<T>(w0 + o, y0, y1, i0, i1, dx0, dx1, mask, shifts, table, ref a00, ref a10);
+            Step2<T>(w1 + o, y0, y1, i0, i1, dx0, dx1, mask, shifts, table, ref a01, ref a11);
+            Step2<T>(w2 + o, y0, y1, i0, i1, dx0, dx1, mask, shifts, table, ref a02, ref a12);
+            Step2<T>(w3 + o, y0, y1, i0, i1, dx0, dx1, mask, shifts, table, ref a03, ref a13);
+        }
+        r0[0] = Vector256.Sum(a00); r0[1] = Vector256.Sum(a01); r0[2] = Vector256.Sum(a02); r0[3] = Vector256.Sum(a03);
+        r1[0] = Vector256.Sum(a10); r1[1] = Vector256.Sum(a11); r1[2] = Vector256.Sum(a12); r1[3] = Vector256.Sum(a13);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step2<T>(byte* blk, Vector256<sbyte> y0, Vector256<sbyte> y1, Vector256<int> i0, Vector256<int> i1,
+        float dx0, float dx1, Vector256<byte> mask, Vector256<ulong> shifts, float* table,
+        ref Vector256<float> acc0, ref Vector256<float> acc1) where T : struct, IByteMultiplyAdd
+    {
+        var q = Avx2.BroadcastVector128ToVector256(blk + 2);
+        var nib = Avx2.ShiftRightLogicalVariable(q.AsUInt64(), shifts).AsByte() & mask;
+        float dw = table[*(ushort*)blk];
+        acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.MulAdd(i0, nib, y0)), Vector256.Create(dw * dx0), acc0);
+        acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.MulAdd(i1, nib, y1)), Vector256.Create(dw * dx1), acc1);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Step<T>(byte* blk, Vector256<sbyte> y, Vector256<int> init, float dx,
         Vector256<byte> mask, Vector256<ulong> shifts, float* table, Vector256<float> acc) where T : struct, IByteMultiplyAdd

@@ -77,7 +77,28 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         for (int r0 = begin; r0 < end; r0 += tileRows)
         {
             int r1 = Math.Min(end, r0 + tileRows);
-            for (int t = 0; t < _batch; t++) Rows(r0, r1, t, coldStart: r0 == begin && t == 0);
+            int t = 0;
+            if (_type == GgmlType.Q4_0 && DotQ4_0.HasDot4)
+            {
+                for (; t + 2 <= _batch; t += 2) RowsQ4_0TokenPair(r0, r1, t);
+            }
+            for (; t < _batch; t++) Rows(r0, r1, t, coldStart: r0 == begin && t == 0);
+        }
+    }
+
+    private void RowsQ4_0TokenPair(int begin, int end, int t)
+    {
+        float* y0 = _y + (long)t * _rows, y1 = y0 + _rows;
+        int r = begin;
+        for (; r + 4 <= end; r += 4)
+        {
+            DotQ4_0.Dot4x2(_w + r * _rowBytes, _rowBytes, _act.Q(t), _act.D(t), _act.Sum4(t),
+                _act.Q(t + 1), _act.D(t + 1), _act.Sum4(t + 1), _cols / 32, y0 + r, y1 + r);
+        }
+        for (; r < end; r++)
+        {
+            y0[r] = RowDot(_w + r * _rowBytes, t);
+            y1[r] = RowDot(_w + r * _rowBytes, t + 1);
         }
     }
 
