@@ -198,6 +198,49 @@ public sealed unsafe class DotProductTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void FourRowTwoTokenQ4_0KernelMatchesScalarReference(bool vnni)
+    {
+        KernelPath path = vnni ? KernelPath.AvxVnni : KernelPath.Avx2;
+        if (!KernelPaths.IsSupported(path)) return; // nothing to run on this CPU
+        var rng = new Random(2024);
+        var act = new QuantizedActivations();
+        float* r0 = stackalloc float[4];
+        float* r1 = stackalloc float[4];
+        foreach (int n in new[] { 32, 160, 1536 })
+        {
+            long rowBytes = GgmlTypeInfo.RowBytes(GgmlType.Q4_0, n);
+            byte[][] rows = Enumerable.Range(0, 4).Select(_ => TestBlocks.RandomRow(GgmlType.Q4_0, n, rng)).ToArray();
+            byte[] all = rows.SelectMany(r => r).ToArray();
+            float[] x = TestBlocks.RandomActivations(n, rng).Concat(TestBlocks.RandomActivations(n, rng)).ToArray();
+            fixed (byte* w = all)
+            fixed (float* xp = x)
+            {
+                act.QuantizeQ8(xp, n, 2);
+                if (vnni)
+                    DotQ4_0.Dot4x2Avx<VnniMultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), act.Q(1), act.D(1), act.Sum4(1), n / 32, r0, r1);
+                else
+                    DotQ4_0.Dot4x2Avx<Avx2MultiplyAdd>(w, rowBytes, act.Q(0), act.D(0), act.Sum4(0), act.Q(1), act.D(1), act.Sum4(1), n / 32, r0, r1);
+            }
+            for (int t = 0; t < 2; t++)
+            {
+                float[] xt = x.AsSpan(t * n, n).ToArray();
+                for (int r = 0; r < 4; r++)
+                {
+                    float got = t == 0 ? r0[r] : r1[r];
+                    float reference = KernelDot(GgmlType.Q4_0, KernelPath.Scalar, rows[r], xt, act);
+                    double[] w = TestBlocks.Dequantize(GgmlType.Q4_0, rows[r], n);
+                    double magnitude = 0;
+                    for (int i = 0; i < n; i++) magnitude += Math.Abs(w[i] * xt[i]);
+                    Assert.True(Math.Abs(got - reference) <= 1e-4 * magnitude + 1e-6,
+                        $"{path} n={n} token {t} row {r}: {got} vs scalar {reference}");
+                }
+            }
+        }
+    }
+
     private static double BlockScaleOf(GgmlType type, byte[] row, int i) => type switch
     {
         GgmlType.Q4_0 => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 32 * 18))),
