@@ -48,19 +48,21 @@ internal static unsafe class DotQ4_0
 
     public static float DotVector128(byte* w, sbyte* xq, float* xd, float* xs, int blocks)
     {
-        float sum = 0, offset = 0;
+        // Block sums stay in 4 int lanes and are scaled in float lanes: no horizontal sum per block.
+        var acc = Vector128<float>.Zero;
+        float offset = 0;
         var mask = Vector128.Create((byte)0x0F);
         for (int b = 0; b < blocks; b++)
         {
             byte* blk = w + b * BlockBytes;
             var q = Vector128.Load(blk + 2);
-            var acc = Vector128Ops.MulAdd(Vector128<int>.Zero, q & mask, Vector128.Load(xq + b * 32));
-            acc = Vector128Ops.MulAdd(acc, Vector128.ShiftRightLogical(q, 4), Vector128.Load(xq + b * 32 + 16));
-            float dw = HalfConversion.HalfToSingle(*(ushort*)blk);
-            sum += dw * xd[b] * Vector128.Sum(acc);
+            var s = Vector128Ops.MulAdd(Vector128<int>.Zero, q & mask, Vector128.Load(xq + b * 32));
+            s = Vector128Ops.MulAdd(s, Vector128.ShiftRightLogical(q, 4), Vector128.Load(xq + b * 32 + 16));
+            float dw = HalfConversion.HalfToSingleLookup(*(ushort*)blk);
+            acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(s), Vector128.Create(dw * xd[b]), acc);
             offset += dw * xs[b];
         }
-        return sum - 8 * offset;
+        return Vector128.Sum(acc) - 8 * offset;
     }
 
     public static float DotAvx<T>(byte* w, sbyte* xq, float* xd, float* xs, int blocks) where T : struct, IByteMultiplyAdd

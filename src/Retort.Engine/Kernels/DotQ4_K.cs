@@ -86,7 +86,8 @@ internal static unsafe class DotQ4_K
             UnpackScales(blk + 4, sc, m);
             byte* qs = blk + 16;
             sbyte* qx = xq + b * 256;
-            int isum = 0;
+            // Scales multiply the int lanes; one horizontal sum per super-block.
+            var isum = Vector128<int>.Zero;
             for (int i = 0; i < 4; i++)
             {
                 var q0 = Vector128.Load(qs + 32 * i);
@@ -95,10 +96,11 @@ internal static unsafe class DotQ4_K
                 lo = Vector128Ops.MulAdd(lo, q1 & mask, Vector128.Load(qx + 64 * i + 16));
                 var hi = Vector128Ops.MulAdd(Vector128<int>.Zero, Vector128.ShiftRightLogical(q0, 4), Vector128.Load(qx + 64 * i + 32));
                 hi = Vector128Ops.MulAdd(hi, Vector128.ShiftRightLogical(q1, 4), Vector128.Load(qx + 64 * i + 48));
-                isum += sc[2 * i] * Vector128.Sum(lo) + sc[2 * i + 1] * Vector128.Sum(hi);
+                isum += lo * sc[2 * i] + hi * sc[2 * i + 1];
             }
-            sum += HalfConversion.HalfToSingle(*(ushort*)blk) * xd[b] * isum
-                - HalfConversion.HalfToSingle(*(ushort*)(blk + 2)) * xd[b] * MinSum(m, xbs + b * 16);
+            float dx = xd[b];
+            sum += HalfConversion.HalfToSingleLookup(*(ushort*)blk) * dx * Vector128.Sum(isum)
+                - HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 2)) * dx * MinSum(m, xbs + b * 16);
         }
         return sum;
     }

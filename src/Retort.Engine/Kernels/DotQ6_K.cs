@@ -65,7 +65,8 @@ internal static unsafe class DotQ6_K
         {
             byte* blk = w + b * BlockBytes;
             sbyte* scales = (sbyte*)(blk + 192);
-            int isum = 0;
+            // Scales multiply the int lanes; one horizontal sum per super-block.
+            var isum = Vector128<int>.Zero;
             for (int n = 0; n < 2; n++)
             {
                 byte* ql = blk + 64 * n;
@@ -81,13 +82,14 @@ internal static unsafe class DotQ6_K
                     var q2 = (l1 & lowMask) | (Vector128.ShiftLeft(hb, 2) & highMask);
                     var q3 = Vector128.ShiftRightLogical(l0, 4) | (hb & highMask);
                     var q4 = Vector128.ShiftRightLogical(l1, 4) | (Vector128.ShiftRightLogical(hb, 2) & highMask);
-                    isum += sc[h] * Vector128.Sum(Vector128Ops.MulAdd(Vector128<int>.Zero, q1, Vector128.Load(qx + 16 * h)))
-                        + sc[h + 2] * Vector128.Sum(Vector128Ops.MulAdd(Vector128<int>.Zero, q2, Vector128.Load(qx + 32 + 16 * h)))
-                        + sc[h + 4] * Vector128.Sum(Vector128Ops.MulAdd(Vector128<int>.Zero, q3, Vector128.Load(qx + 64 + 16 * h)))
-                        + sc[h + 6] * Vector128.Sum(Vector128Ops.MulAdd(Vector128<int>.Zero, q4, Vector128.Load(qx + 96 + 16 * h)));
+                    isum += Vector128Ops.MulAdd(Vector128<int>.Zero, q1, Vector128.Load(qx + 16 * h)) * sc[h]
+                        + Vector128Ops.MulAdd(Vector128<int>.Zero, q2, Vector128.Load(qx + 32 + 16 * h)) * sc[h + 2]
+                        + Vector128Ops.MulAdd(Vector128<int>.Zero, q3, Vector128.Load(qx + 64 + 16 * h)) * sc[h + 4]
+                        + Vector128Ops.MulAdd(Vector128<int>.Zero, q4, Vector128.Load(qx + 96 + 16 * h)) * sc[h + 6];
                 }
             }
-            sum += HalfConversion.HalfToSingle(*(ushort*)(blk + 208)) * xd[b] * (isum - 32 * OffsetSum(scales, xbs + b * 16));
+            int total = Vector128.Sum(isum) - 32 * OffsetSum(scales, xbs + b * 16);
+            sum += HalfConversion.HalfToSingleLookup(*(ushort*)(blk + 208)) * xd[b] * total;
         }
         return sum;
     }

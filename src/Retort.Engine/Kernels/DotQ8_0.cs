@@ -40,15 +40,17 @@ internal static unsafe class DotQ8_0
 
     public static float DotVector128(byte* w, sbyte* xq, float* xd, int blocks)
     {
-        float sum = 0;
+        // Block sums stay in 4 int lanes and are scaled in float lanes: no horizontal sum per block.
+        var acc = Vector128<float>.Zero;
         for (int b = 0; b < blocks; b++)
         {
             byte* blk = w + b * BlockBytes;
-            var acc = Vector128Ops.MulAdd(Vector128<int>.Zero, Vector128.Load((sbyte*)blk + 2), Vector128.Load(xq + b * 32));
-            acc = Vector128Ops.MulAdd(acc, Vector128.Load((sbyte*)blk + 18), Vector128.Load(xq + b * 32 + 16));
-            sum += HalfConversion.HalfToSingle(*(ushort*)blk) * xd[b] * Vector128.Sum(acc);
+            var s = Vector128Ops.MulAdd(Vector128<int>.Zero, Vector128.Load((sbyte*)blk + 2), Vector128.Load(xq + b * 32));
+            s = Vector128Ops.MulAdd(s, Vector128.Load((sbyte*)blk + 18), Vector128.Load(xq + b * 32 + 16));
+            float d = HalfConversion.HalfToSingleLookup(*(ushort*)blk) * xd[b];
+            acc = Vector128.FusedMultiplyAdd(Vector128.ConvertToSingle(s), Vector128.Create(d), acc);
         }
-        return sum;
+        return Vector128.Sum(acc);
     }
 
     public static float DotAvx<T>(byte* w, sbyte* xq, float* xd, int blocks) where T : struct, IByteMultiplyAdd
