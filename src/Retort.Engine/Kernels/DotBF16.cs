@@ -14,7 +14,7 @@ internal static unsafe class DotBF16
 
     public static float Dot(KernelPath path, ushort* w, float* x, int n) => path switch
     {
-        KernelPath.AvxVnni or KernelPath.Avx2 => DotVector256(w, x, n),
+        KernelPath.AvxVnni or KernelPath.Avx2 => Vector512.IsHardwareAccelerated ? DotVector512(w, x, n) : DotVector256(w, x, n),
         KernelPath.Vector128 => DotVector128(w, x, n),
         _ => DotScalar(w, x, n),
     };
@@ -23,6 +23,23 @@ internal static unsafe class DotBF16
     {
         float sum = 0;
         for (int i = 0; i < n; i++) sum += HalfConversion.BFloat16ToSingle(w[i]) * x[i];
+        return sum;
+    }
+
+    /// <summary>512-bit lanes where AVX-512 runs at full width (Zen 5, recent Intel): twice the conversions per instruction.</summary>
+    public static float DotVector512(ushort* w, float* x, int n)
+    {
+        var acc0 = Vector512<float>.Zero;
+        var acc1 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 32 <= n; i += 32)
+        {
+            var v = Vector512.Load(w + i);
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenLower(v), 16).AsSingle(), Vector512.Load(x + i), acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.ShiftLeft(Vector512.WidenUpper(v), 16).AsSingle(), Vector512.Load(x + i + 16), acc1);
+        }
+        float sum = Vector512.Sum(acc0 + acc1);
+        for (; i < n; i++) sum += HalfConversion.BFloat16ToSingle(w[i]) * x[i];
         return sum;
     }
 

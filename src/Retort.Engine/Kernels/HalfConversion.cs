@@ -55,6 +55,15 @@ internal static class HalfConversion
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> HalfToSingle(Vector512<uint> h)
+    {
+        Vector512<uint> em = h & Vector512.Create(0x7FFFu);
+        Vector512<uint> bits = (Vector512.ShiftLeft(em, 13).AsSingle() * Vector512.Create(Rebias)).AsUInt32();
+        bits |= Vector512.GreaterThanOrEqual(em, Vector512.Create(0x7C00u)) & Vector512.Create(0x7F800000u);
+        return (bits | Vector512.ShiftLeft(h & Vector512.Create(0x8000u), 16)).AsSingle();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> HalfToSingle(Vector128<uint> h)
     {
         Vector128<uint> em = h & Vector128.Create(0x7FFFu);

@@ -241,6 +241,40 @@ public sealed unsafe class DotProductTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.F16)]
+    [InlineData(GgmlType.BF16)]
+    public void EveryFloatWidthMatchesScalarReference(GgmlType type)
+    {
+        // The dispatcher picks one of the 256/512-bit bodies per machine; check both here.
+        var rng = new Random(11);
+        foreach (int n in new[] { 1, 15, 16, 31, 32, 33, 100, 1536 })
+        {
+            byte[] row = TestBlocks.RandomRow(type, n, rng);
+            float[] x = TestBlocks.RandomActivations(n, rng);
+            double[] w = TestBlocks.Dequantize(type, row, n);
+            double magnitude = 0;
+            for (int i = 0; i < n; i++) magnitude += Math.Abs(w[i] * x[i]);
+            fixed (byte* wp = row)
+            fixed (float* xp = x)
+            {
+                ushort* h = (ushort*)wp;
+                bool f16 = type == GgmlType.F16;
+                float reference = f16 ? DotF16.DotScalar(h, xp, n) : DotBF16.DotScalar(h, xp, n);
+                var results = new List<(string Name, float Value)>
+                {
+                    ("Vector128", f16 ? DotF16.DotVector128(h, xp, n) : DotBF16.DotVector128(h, xp, n)),
+                };
+                if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+                    results.Add(("Vector256", f16 ? DotF16.DotVector256(h, xp, n) : DotBF16.DotVector256(h, xp, n)));
+                if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                    results.Add(("Vector512", f16 ? DotF16.DotVector512(h, xp, n) : DotBF16.DotVector512(h, xp, n)));
+                foreach (var (name, value) in results)
+                    Assert.True(Math.Abs(value - reference) <= 1e-5 * magnitude + 1e-7, $"{type} {name} n={n}: {value} vs {reference}");
+            }
+        }
+    }
+
     private static double BlockScaleOf(GgmlType type, byte[] row, int i) => type switch
     {
         GgmlType.Q4_0 => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 32 * 18))),
