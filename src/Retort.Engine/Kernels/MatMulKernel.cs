@@ -40,6 +40,18 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
         or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
+    /// <summary>y (batch × RowCount) = weight · x (batch × RowLength), for a weight tensor as loaded.</summary>
+    public void MatMul(TensorData weight, float* x, float* y, int batch)
+    {
+        if (weight.RowCount > int.MaxValue || weight.RowLength > int.MaxValue)
+            throw new RetortException($"matmul: tensor {weight.Name} is too large ({weight.RowCount} rows of {weight.RowLength})");
+        MatMul(weight.Type, weight.Pointer, weight.RowByteLength, (int)weight.RowCount, (int)weight.RowLength, x, y, batch);
+    }
+
+    /// <summary>
+    /// y[t·rows + r] = Σ_c W[r, c]·x[t·cols + c] for t &lt; batch, r &lt; rows. weights holds rows rows
+    /// of cols elements of weightType, rowBytes apart. Quantized types see x quantized to 8 bits.
+    /// </summary>
     public void MatMul(GgmlType weightType, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int batch)
     {
         if (!Supports(weightType)) throw new RetortException($"matmul: weight type {weightType} is not supported");
