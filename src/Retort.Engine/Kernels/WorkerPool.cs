@@ -24,6 +24,7 @@ internal sealed class WorkerPool : IDisposable
     private int _generation;
     private int _running;
     private int _sleepers;
+    private int _busy;
     private volatile bool _disposed;
     private Exception? _error;
 
@@ -51,6 +52,21 @@ internal sealed class WorkerPool : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (count <= 0) return;
         if (grain < 1) grain = 1;
+        // One operation at a time: a second caller (or a job calling Run) would corrupt the shared state.
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("WorkerPool.Run is already running an operation (concurrent or nested call)");
+        try
+        {
+            RunExclusive(job, count, grain);
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    private void RunExclusive(IRangeJob job, int count, int grain)
+    {
         if (_threads.Length == 0 || count <= grain)
         {
             job.Execute(0, count);

@@ -62,6 +62,21 @@ public sealed class WorkerPoolTests
         Assert.All(job.Hits, h => Assert.Equal(1, h));
     }
 
+    private sealed class NestedJob(WorkerPool pool) : IRangeJob
+    {
+        public void Execute(int begin, int end) => pool.Run(new CountingJob(), 10, 1);
+    }
+
+    [Fact]
+    public void RejectsNestedRun()
+    {
+        using var pool = new WorkerPool(2);
+        Assert.Throws<InvalidOperationException>(() => pool.Run(new NestedJob(pool), 100, 10));
+        var job = new CountingJob();
+        pool.Run(job, 1000, 10); // the failed operation left the pool usable
+        Assert.All(job.Hits, h => Assert.Equal(1, h));
+    }
+
     [Fact]
     public void DispatchDoesNotAllocate()
     {
