@@ -144,6 +144,74 @@ internal static unsafe class DotQ4_K
         return Vector256.Sum(acc) - Vector256.Sum(minAcc);
     }
 
+    /// <summary>
+    /// One row against two activation rows (tokens), for prompt batches: the scale unpacking and
+    /// nibble extraction of each super-block are done once for both tokens.
+    /// </summary>
+    public static void Dot1x2(byte* w, sbyte* xq0, float* xd0, short* xbs0, sbyte* xq1, float* xd1, short* xbs1, int blocks,
+        out float r0, out float r1)
+    {
+        if (KernelPaths.Best == KernelPath.AvxVnni) Dot1x2Avx<VnniMultiplyAdd>(w, xq0, xd0, xbs0, xq1, xd1, xbs1, blocks, out r0, out r1);
+        else if (KernelPaths.Best == KernelPath.Avx2) Dot1x2Avx<Avx2MultiplyAdd>(w, xq0, xd0, xbs0, xq1, xd1, xbs1, blocks, out r0, out r1);
+        else
+        {
+            r0 = Dot(w, xq0, xd0, xbs0, blocks);
+            r1 = Dot(w, xq1, xd1, xbs1, blocks);
+        }
+    }
+
+    public static void Dot1x2Avx<T>(byte* w, sbyte* xq0, float* xd0, short* xbs0, sbyte* xq1, float* xd1, short* xbs1, int blocks,
+        out float r0, out float r1) where T : struct, IByteMultiplyAdd
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        Vector256<float> acc0 = default, acc1 = default, min0 = default, min1 = default;
+        var c0 = PairControl(0); var c1 = PairControl(1); var c2 = PairControl(2); var c3 = PairControl(3);
+        var c4 = PairControl(4); var c5 = PairControl(5); var c6 = PairControl(6); var c7 = PairControl(7);
+        float* table = HalfConversion.Table;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + b * BlockBytes;
+            uint a = *(uint*)(blk + 4), m = *(uint*)(blk + 8), c = *(uint*)(blk + 12);
+            ulong scales = (a & 0x3F3F3F3Fu) | (ulong)((c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4)) << 32;
+            ulong mins = (m & 0x3F3F3F3Fu) | (ulong)(((c >> 4) & 0x0F0F0F0Fu) | (((m >> 6) & 0x03030303u) << 4)) << 32;
+            var sc8 = Vector128.WidenLower(Vector128.CreateScalar(scales).AsByte());
+            var sc = Vector256.Create(sc8, sc8).AsByte();
+            var mb = Vector128.CreateScalar(mins).AsByte();
+            var minPairs = Avx2.ConvertToVector256Int16(Sse2.UnpackLow(mb, mb));
+            float dw = table[*(ushort*)blk], dmin = table[*(ushort*)(blk + 2)];
+            float dx0 = xd0[b], dx1 = xd1[b];
+            min0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Vector256.Load(xbs0 + b * 16), minPairs)), Vector256.Create(dmin * dx0), min0);
+            min1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Vector256.Load(xbs1 + b * 16), minPairs)), Vector256.Create(dmin * dx1), min1);
+
+            byte* qs = blk + 16;
+            sbyte* x0 = xq0 + b * 256;
+            sbyte* x1 = xq1 + b * 256;
+            var s0 = Vector256<int>.Zero;
+            var s1 = Vector256<int>.Zero;
+            SubBlocks2<T>(ref s0, ref s1, qs, x0, x1, mask, Avx2.Shuffle(sc, c0), Avx2.Shuffle(sc, c1));
+            SubBlocks2<T>(ref s0, ref s1, qs + 32, x0 + 64, x1 + 64, mask, Avx2.Shuffle(sc, c2), Avx2.Shuffle(sc, c3));
+            SubBlocks2<T>(ref s0, ref s1, qs + 64, x0 + 128, x1 + 128, mask, Avx2.Shuffle(sc, c4), Avx2.Shuffle(sc, c5));
+            SubBlocks2<T>(ref s0, ref s1, qs + 96, x0 + 192, x1 + 192, mask, Avx2.Shuffle(sc, c6), Avx2.Shuffle(sc, c7));
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0), Vector256.Create(dw * dx0), acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s1), Vector256.Create(dw * dx1), acc1);
+        }
+        r0 = Vector256.Sum(acc0) - Vector256.Sum(min0);
+        r1 = Vector256.Sum(acc1) - Vector256.Sum(min1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SubBlocks2<T>(ref Vector256<int> s0, ref Vector256<int> s1, byte* qs, sbyte* x0, sbyte* x1,
+        Vector256<byte> mask, Vector256<byte> sLo, Vector256<byte> sHi) where T : struct, IByteMultiplyAdd
+    {
+        var q = Vector256.Load(qs);
+        var lo = q & mask;
+        var hi = Vector256.ShiftRightLogical(q.AsUInt16(), 4).AsByte() & mask;
+        s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x0)), sLo.AsInt16());
+        s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x0 + 32)), sHi.AsInt16());
+        s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(lo, Vector256.Load(x1)), sLo.AsInt16());
+        s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(hi, Vector256.Load(x1 + 32)), sHi.AsInt16());
+    }
+
     /// <summary>One 64-value chunk: low nibbles with scale sLo, high nibbles with scale sHi.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> SubBlocks<T>(Vector256<int> isum, byte* qs, sbyte* qx, Vector256<byte> mask,

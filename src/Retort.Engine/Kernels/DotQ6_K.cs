@@ -132,6 +132,70 @@ internal static unsafe class DotQ6_K
         return Vector256.Sum(acc);
     }
 
+    /// <summary>
+    /// One row against two activation rows (tokens), for prompt batches: each super-block's 6-bit
+    /// values and scale vectors are built once for both tokens.
+    /// </summary>
+    public static void Dot1x2(byte* w, sbyte* xq0, float* xd0, short* xbs0, sbyte* xq1, float* xd1, short* xbs1, int blocks,
+        out float r0, out float r1)
+    {
+        if (KernelPaths.Best == KernelPath.AvxVnni) Dot1x2Avx<VnniMultiplyAdd>(w, xq0, xd0, xbs0, xq1, xd1, xbs1, blocks, out r0, out r1);
+        else if (KernelPaths.Best == KernelPath.Avx2) Dot1x2Avx<Avx2MultiplyAdd>(w, xq0, xd0, xbs0, xq1, xd1, xbs1, blocks, out r0, out r1);
+        else
+        {
+            r0 = Dot(w, xq0, xd0, xbs0, blocks);
+            r1 = Dot(w, xq1, xd1, xbs1, blocks);
+        }
+    }
+
+    public static void Dot1x2Avx<T>(byte* w, sbyte* xq0, float* xd0, short* xbs0, sbyte* xq1, float* xd1, short* xbs1, int blocks,
+        out float r0, out float r1) where T : struct, IByteMultiplyAdd
+    {
+        var lowMask = Vector256.Create((byte)0x0F);
+        var highMask = Vector256.Create((byte)0x30);
+        var c0 = LaneControl(0); var c1 = LaneControl(1); var c2 = LaneControl(2); var c3 = LaneControl(3);
+        float* table = HalfConversion.Table;
+        Vector256<float> acc0 = default, acc1 = default;
+        for (int b = 0; b < blocks; b++)
+        {
+            byte* blk = w + b * BlockBytes;
+            var sc16 = Avx2.ConvertToVector256Int16((sbyte*)(blk + 192));
+            var s0 = Vector256<int>.Zero - Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(sc16, Vector256.Load(xbs0 + b * 16)), 5);
+            var s1 = Vector256<int>.Zero - Vector256.ShiftLeft(Avx2.MultiplyAddAdjacent(sc16, Vector256.Load(xbs1 + b * 16)), 5);
+            for (int n = 0; n < 2; n++)
+            {
+                byte* ql = blk + 64 * n;
+                sbyte* x0 = xq0 + b * 256 + 128 * n;
+                sbyte* x1 = xq1 + b * 256 + 128 * n;
+                var sc = (n == 0 ? Avx2.Permute2x128(sc16, sc16, 0x00) : Avx2.Permute2x128(sc16, sc16, 0x11)).AsByte();
+                var l0 = Vector256.Load(ql);
+                var l1 = Vector256.Load(ql + 32);
+                var hb = Vector256.Load(blk + 128 + 32 * n).AsUInt16();
+                var q1 = (l0 & lowMask) | (Vector256.ShiftLeft(hb, 4).AsByte() & highMask);
+                var q2 = (l1 & lowMask) | (Vector256.ShiftLeft(hb, 2).AsByte() & highMask);
+                var q3 = (Vector256.ShiftRightLogical(l0.AsUInt16(), 4).AsByte() & lowMask) | (hb.AsByte() & highMask);
+                var q4 = (Vector256.ShiftRightLogical(l1.AsUInt16(), 4).AsByte() & lowMask) | (Vector256.ShiftRightLogical(hb, 2).AsByte() & highMask);
+                var k0 = Avx2.Shuffle(sc, c0).AsInt16();
+                var k1 = Avx2.Shuffle(sc, c1).AsInt16();
+                var k2 = Avx2.Shuffle(sc, c2).AsInt16();
+                var k3 = Avx2.Shuffle(sc, c3).AsInt16();
+                s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(q1, Vector256.Load(x0)), k0);
+                s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(q2, Vector256.Load(x0 + 32)), k1);
+                s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(q3, Vector256.Load(x0 + 64)), k2);
+                s0 = T.MulAddPairs(s0, Avx2.MultiplyAddAdjacent(q4, Vector256.Load(x0 + 96)), k3);
+                s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(q1, Vector256.Load(x1)), k0);
+                s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(q2, Vector256.Load(x1 + 32)), k1);
+                s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(q3, Vector256.Load(x1 + 64)), k2);
+                s1 = T.MulAddPairs(s1, Avx2.MultiplyAddAdjacent(q4, Vector256.Load(x1 + 96)), k3);
+            }
+            float d = table[*(ushort*)(blk + 208)];
+            acc0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s0), Vector256.Create(d * xd0[b]), acc0);
+            acc1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(s1), Vector256.Create(d * xd1[b]), acc1);
+        }
+        r0 = Vector256.Sum(acc0);
+        r1 = Vector256.Sum(acc1);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> LaneControl(int k) => Vector256.Create(
         Vector128.Create((ushort)(4 * k | (4 * k + 1) << 8)),

@@ -94,6 +94,10 @@ internal sealed unsafe class MatMulKernel : IRangeJob
             {
                 for (; t + 2 <= _batch; t += 2) RowsQ4_0TokenPair(r0, r1, t);
             }
+            else if (_type is GgmlType.Q4_K or GgmlType.Q6_K && (KernelPaths.Best is KernelPath.AvxVnni or KernelPath.Avx2))
+            {
+                for (; t + 2 <= _batch; t += 2) RowsKQuantTokenPair(r0, r1, t);
+            }
             for (; t < _batch; t++) Rows(r0, r1, t, coldStart: r0 == begin && t == 0);
         }
     }
@@ -111,6 +115,22 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         {
             y0[r] = RowDot(_w + r * _rowBytes, t);
             y1[r] = RowDot(_w + r * _rowBytes, t + 1);
+        }
+    }
+
+    private void RowsKQuantTokenPair(int begin, int end, int t)
+    {
+        float* y0 = _y + (long)t * _rows, y1 = y0 + _rows;
+        for (int r = begin; r < end; r++)
+        {
+            if (_type == GgmlType.Q6_K)
+            {
+                DotQ6_K.Dot1x2(_w + r * _rowBytes, _act.Q(t), _act.D(t), _act.BSums(t), _act.Q(t + 1), _act.D(t + 1), _act.BSums(t + 1),
+                    _cols / 256, out y0[r], out y1[r]);
+                continue;
+            }
+            DotQ4_K.Dot1x2(_w + r * _rowBytes, _act.Q(t), _act.D(t), _act.BSums(t), _act.Q(t + 1), _act.D(t + 1), _act.BSums(t + 1),
+                _cols / 256, out y0[r], out y1[r]);
         }
     }
 

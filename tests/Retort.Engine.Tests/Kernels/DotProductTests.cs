@@ -275,6 +275,51 @@ public sealed unsafe class DotProductTests
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_K, false)]
+    [InlineData(GgmlType.Q4_K, true)]
+    [InlineData(GgmlType.Q6_K, false)]
+    [InlineData(GgmlType.Q6_K, true)]
+    public void OneRowTwoTokenKQuantKernelsMatchScalarReference(GgmlType type, bool vnni)
+    {
+        KernelPath path = vnni ? KernelPath.AvxVnni : KernelPath.Avx2;
+        if (!KernelPaths.IsSupported(path)) return; // nothing to run on this CPU
+        var rng = new Random(4242 + (int)type);
+        var act = new QuantizedActivations();
+        foreach (int n in new[] { 256, 768, 1536 })
+        {
+            byte[] row = TestBlocks.RandomRow(type, n, rng);
+            float[] x = TestBlocks.RandomActivations(n, rng).Concat(TestBlocks.RandomActivations(n, rng)).ToArray();
+            float r0, r1;
+            fixed (byte* w = row)
+            fixed (float* xp = x)
+            {
+                act.QuantizeQ8K(xp, n, 2);
+                Dot1x2Body body = (type, vnni) switch
+                {
+                    (GgmlType.Q4_K, true) => DotQ4_K.Dot1x2Avx<VnniMultiplyAdd>,
+                    (GgmlType.Q4_K, false) => DotQ4_K.Dot1x2Avx<Avx2MultiplyAdd>,
+                    (_, true) => DotQ6_K.Dot1x2Avx<VnniMultiplyAdd>,
+                    _ => DotQ6_K.Dot1x2Avx<Avx2MultiplyAdd>,
+                };
+                body(w, act.Q(0), act.D(0), act.BSums(0), act.Q(1), act.D(1), act.BSums(1), n / 256, out r0, out r1);
+            }
+            double[] wd = TestBlocks.Dequantize(type, row, n);
+            for (int t = 0; t < 2; t++)
+            {
+                float[] xt = x.AsSpan(t * n, n).ToArray();
+                float reference = KernelDot(type, KernelPath.Scalar, row, xt, act);
+                double magnitude = 0;
+                for (int i = 0; i < n; i++) magnitude += Math.Abs(wd[i] * xt[i]) + 64 * Math.Abs(xt[i]) * BlockScaleOf(type, row, i);
+                float got = t == 0 ? r0 : r1;
+                Assert.True(Math.Abs(got - reference) <= 1e-4 * magnitude + 1e-6, $"{type} {path} n={n} token {t}: {got} vs scalar {reference}");
+            }
+        }
+    }
+
+    private delegate void Dot1x2Body(byte* w, sbyte* xq0, float* xd0, short* xbs0, sbyte* xq1, float* xd1, short* xbs1, int blocks,
+        out float r0, out float r1);
+
     private static double BlockScaleOf(GgmlType type, byte[] row, int i) => type switch
     {
         GgmlType.Q4_0 => Math.Abs(TestBlocks.FromHalf(BitConverter.ToUInt16(row, i / 32 * 18))),
