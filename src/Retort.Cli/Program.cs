@@ -20,13 +20,24 @@ public static class Program
         };
         try
         {
-            var config = new InvocationConfiguration { Output = output, Error = error };
+            var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
             return root.Parse(args).Invoke(config);
         }
         catch (RetortException ex)
         {
             error.WriteLine($"error: {ex.Message}");
             return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or OutOfMemoryException)
+        {
+            // The environment, not the model: a full disk, a permission, too little memory.
+            error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (Environment.GetEnvironmentVariable("RETORT_DEBUG") != "1")
+        {
+            error.WriteLine($"error: internal error ({ex.GetType().Name}: {ex.Message}); set RETORT_DEBUG=1 for details and please report it");
+            return 2;
         }
     }
 }

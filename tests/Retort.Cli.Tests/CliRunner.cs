@@ -3,7 +3,7 @@ namespace Retort.Cli.Tests;
 /// <summary>Runs the retort command line in-process and captures what it prints.</summary>
 internal static class CliRunner
 {
-    public static (int ExitCode, string Out, string Err) Run(string stdin, params string[] args)
+    public static (int ExitCode, string Out, string Err) RunWithInput(string stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
@@ -11,5 +11,5 @@ internal static class CliRunner
         return (code, output.ToString(), error.ToString());
     }
 
-    public static (int ExitCode, string Out, string Err) Run(params string[] args) => Run("", args);
+    public static (int ExitCode, string Out, string Err) Run(params string[] args) => RunWithInput("", args);
 }

@@ -62,20 +62,21 @@ internal static class RunCommand
         ContextOverflow policy, bool raw, bool json, string? system, bool hideThinking, TimeSpan loadTime)
     {
         using var cancel = new ConsoleCancellation();
-        var printer = new StreamPrinter(io, hideThinking || json);
+        var printer = new StreamPrinter(io, hideThinking);
+        Action<GenerationChunk>? onChunk = json ? null : printer.Print;
         GenerationResult r;
         if (raw)
         {
             var generator = new Generator(loaded, context);
             int[] ids = loaded.Tokenizer.Encode(promptText, addSpecialTokens: true);
-            r = generator.Generate(ids, options, ReasoningSplitter.PromptOpensReasoning(promptText), printer.Print, cancel.Token);
+            r = generator.Generate(ids, options, ReasoningSplitter.PromptOpensReasoning(promptText), onChunk, cancel.Token);
         }
         else
         {
             var session = new ChatSession(loaded, context, policy, system);
-            r = session.Send(promptText, options, printer.Print, cancel.Token);
+            r = session.Send(promptText, options, onChunk, cancel.Token);
         }
-        printer.End();
+        if (!json) printer.End();
 
         if (json)
         {

@@ -64,6 +64,7 @@ internal static class ShowCommand
             ["bos_token"] = tok.BosTokenId is int b ? new { id = b, text = tok.TokenText(b) } : null,
             ["eos_token"] = tok.EosTokenId is int e ? new { id = e, text = tok.TokenText(e) } : null,
             ["stop_tokens"] = m.EndOfSequenceTokens.Order().Select(id => new { id, text = tok.TokenText(id) }).ToArray(),
+            ["chat_template_origin"] = m.ChatTemplateOrigin,
             ["chat_template"] = m.ChatTemplateSource,
         };
     }
@@ -96,7 +97,7 @@ internal static class ShowCommand
         console.WriteLine();
         if (m.ChatTemplateSource != null)
         {
-            console.Write(new Rule("chat template").LeftJustified());
+            console.Write(new Rule($"chat template: {Markup.Escape(m.ChatTemplateOrigin ?? "")}").LeftJustified());
             console.WriteLine(m.ChatTemplateSource);
         }
         else

@@ -13,8 +13,10 @@ internal static class TokenizeCommand
         var json = new Option<bool>("--json") { Description = "print a JSON array of ids" };
         var special = new Option<bool>("--add-special") { Description = "add the tokens the tokenizer adds around a text (such as BOS)" };
         var pieces = new Option<bool>("--pieces") { Description = "print each id with its token text" };
-        var command = new Command("tokenize", "Print the token ids of a text") { text, json, special, pieces };
+        var command = new Command("tokenize", "Print the token ids of a text");
         model.AddTo(command, withTemplate: false);
+        command.Arguments.Add(text);
+        foreach (var o in new Option[] { json, special, pieces }) command.Options.Add(o);
         command.SetAction(result =>
         {
             using var loaded = model.Load(result, withTemplate: false);

@@ -21,6 +21,7 @@ internal sealed class RotaryEmbedding
         {
             float invFreq = (float)(1.0 / Math.Pow(config.RopeTheta, 2.0 * i / _headDim));
             if (config.RopeFrequencyFactors is { } f) invFreq /= f[i];
+            if (config.RopeFrequenciesRoundedToBf16) invFreq = Quantization.Fp16.BF16ToFloat(Quantization.Fp16.FloatToBF16(invFreq));
             _inverseFrequencies[i] = invFreq;
         }
     }

@@ -45,6 +45,9 @@ public sealed class LoadedModel : IDisposable
 
     public string? ChatTemplateSource { get; }
 
+    /// <summary>Where the chat template came from: the file, a --chat-template file, or a built-in one.</summary>
+    public string? ChatTemplateOrigin { get; private init; }
+
     /// <summary>Tokens that end generation (EOS, and end-of-turn tokens where the model defines them).</summary>
     public IReadOnlySet<int> EndOfSequenceTokens { get; }
 
@@ -70,10 +73,16 @@ public sealed class LoadedModel : IDisposable
             var config = ModelConfig.FromGguf(gguf);
             var tokenizer = TokenizerFromGguf(gguf);
             string? source = chatTemplatePath != null ? ReadTemplate(chatTemplatePath) : gguf.GetString("tokenizer.chat_template");
+            string? origin = chatTemplatePath ?? (source != null ? "tokenizer.chat_template" : null);
+            if (source == null && BuiltInTemplates.For(tokenizer) is var (name, builtIn))
+                (source, origin) = (builtIn, $"built-in {name} (the file has none)");
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
                 if (gguf.GetInteger(key) is long id) eos.Add((int)id);
-            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos);
+            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos)
+            {
+                ChatTemplateOrigin = origin,
+            };
         }
         catch
         {
@@ -111,6 +120,9 @@ public sealed class LoadedModel : IDisposable
                 throw new RetortException($"{dir}: the folder has no tokenizer.json (expected a Hugging Face tokenizer beside config.json)");
             var tokenizer = Tokenizer.FromHfFolder(dir);
             string? source = chatTemplatePath != null ? ReadTemplate(chatTemplatePath) : HfChatTemplate(dir);
+            string? origin = chatTemplatePath ?? (source != null ? "the folder's chat template" : null);
+            if (source == null && BuiltInTemplates.For(tokenizer) is var (name, builtIn))
+                (source, origin) = (builtIn, $"built-in {name} (the folder has none)");
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             AddEosIds(folder.Config, eos);
             string genConfig = System.IO.Path.Combine(dir, "generation_config.json");
@@ -126,7 +138,10 @@ public sealed class LoadedModel : IDisposable
                     throw new RetortException($"{genConfig}: not valid JSON ({ex.Message})");
                 }
             }
-            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos);
+            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos)
+            {
+                ChatTemplateOrigin = origin,
+            };
         }
         catch
         {

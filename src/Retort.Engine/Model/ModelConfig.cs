@@ -27,6 +27,12 @@ public sealed record ModelConfig
     /// <summary>Per-frequency divisors (Llama 3.1 "llama3" rope scaling), one per rotary pair, or null.</summary>
     public float[]? RopeFrequencyFactors { get; init; }
 
+    /// <summary>
+    /// Rounds the RoPE inverse frequencies to bfloat16, as transformers' rotary buffer ends up after a
+    /// model is cast to bf16 and back. Only the test that reproduces such a reference turns this on.
+    /// </summary>
+    internal bool RopeFrequenciesRoundedToBf16 { get; init; }
+
     internal static readonly string[] SupportedArchitectures = ["qwen2", "llama"];
 
     /// <summary>Reads the hyperparameters llama.cpp writes under "{general.architecture}.*".</summary>

@@ -116,17 +116,9 @@ internal static class TokenizerJsonLoader
         {
             bosId = TokenId(Lookup, c, "bos_token", path);
             eosId = TokenId(Lookup, c, "eos_token", path);
-            // transformers' LlamaTokenizerFast rebuilds the post-processor from add_bos_token /
-            // add_eos_token, whatever tokenizer.json says (the R1 distills rely on this for BOS).
-            string cls = c.TryGetProperty("tokenizer_class", out var tc) && tc.ValueKind == JsonValueKind.String ? tc.GetString()! : "";
-            if (cls is "LlamaTokenizerFast" or "LlamaTokenizer"
-                && (c.TryGetProperty("add_bos_token", out _) || c.TryGetProperty("add_eos_token", out _)))
-            {
-                prefix.Clear();
-                suffix.Clear();
-                if (Bool(c, "add_bos_token") && bosId is int b) prefix.Add(b);
-                if (Bool(c, "add_eos_token") && eosId is int e) suffix.Add(e);
-            }
+            // tokenizer.json's post_processor alone decides what Encode(addSpecialTokens: true) adds:
+            // transformers 5 no longer rebuilds it from tokenizer_config's add_bos_token (checked against
+            // transformers 5.17 on the R1 tokenizer, whose config says add_bos_token but which adds nothing).
         }
         if (eosId is null && extraEosIds.Count > 0) eosId = extraEosIds[0];
         return new Tokenizer(vocab, merges, ignoreMerges, added, nfc, splitters, addPrefixSpace, [.. prefix], [.. suffix], bosId, eosId, extraEosIds);
