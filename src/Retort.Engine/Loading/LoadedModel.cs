@@ -203,5 +203,9 @@ public sealed class LoadedModel : IDisposable
         }
     }
 
-    public void Dispose() => Weights.Dispose();
+    public void Dispose()
+    {
+        Transformer.Dispose();
+        Weights.Dispose();
+    }
 }

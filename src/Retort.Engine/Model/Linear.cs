@@ -33,7 +33,26 @@ internal sealed class Linear
 
     public TensorData Weight => _weight;
 
-    /// <summary>y[t, :] = W · x[t, :] + b for t in [0, batch).</summary>
+    /// <summary>
+    /// y[t, :] = W · x[t, :] + b for t in [0, batch). With a kernel, weight types it supports run on the
+    /// quantized SIMD kernels (activations quantized to 8 bits for quantized weights); the rest, and
+    /// the reference path, dequantize each row to float32.
+    /// </summary>
+    public unsafe void Forward(MatMulKernel? kernel, float[] x, float[] y, int batch)
+    {
+        if (kernel == null || !MatMulKernel.Supports(_weight.Type))
+        {
+            Forward(x, y, batch);
+            return;
+        }
+        if (x.Length < batch * InputSize || y.Length < batch * OutputSize)
+            throw new ArgumentException("activation buffers are smaller than the batch");
+        fixed (float* px = x, py = y) kernel.MatMul(_weight, px, py, batch);
+        if (_bias != null)
+            for (int t = 0; t < batch; t++) VectorMath.Add(y.AsSpan(t * OutputSize, OutputSize), _bias);
+    }
+
+    /// <summary>The float32 reference path: y[t, :] = W · x[t, :] + b for t in [0, batch).</summary>
     public void Forward(float[] x, float[] y, int batch)
     {
         int chunks = (OutputSize + RowsPerChunk - 1) / RowsPerChunk;

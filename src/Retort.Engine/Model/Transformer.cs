@@ -11,16 +11,25 @@ namespace Retort.Engine.Model;
 /// Attention is causal and grouped (each KV head serves HeadCount/KvHeadCount query heads).
 /// All arithmetic is float32.
 /// </summary>
-public sealed class Transformer
+public sealed class Transformer : IDisposable
 {
     private readonly TensorData _tokenEmbedding;
     private readonly TransformerLayer[] _layers;
     private readonly float[] _outputNorm;
     private readonly Linear _outputHead;
     private readonly RotaryEmbedding _rope;
+    private readonly WorkerPool? _pool;
+    private readonly MatMulKernel? _kernel;
 
-    public Transformer(ModelConfig config, ITensorStore weights)
+    /// <param name="threads">Worker threads for the matrix products; 0 uses every core, and a negative
+    /// value selects the float32 reference path (dequantize each row, no quantized activations).</param>
+    public Transformer(ModelConfig config, ITensorStore weights, int threads = 0)
     {
+        if (threads >= 0)
+        {
+            _pool = new WorkerPool(threads);
+            _kernel = new MatMulKernel(_pool);
+        }
         Config = config;
         var t = weights.Tensors;
 
@@ -116,9 +125,9 @@ public sealed class Transformer
             var layer = _layers[l];
             for (int i = 0; i < n; i++)
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.AttentionNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
-            layer.Query.Forward(xn, q, n);
-            layer.Key.Forward(xn, k, n);
-            layer.Value.Forward(xn, v, n);
+            layer.Query.Forward(_kernel, xn, q, n);
+            layer.Key.Forward(_kernel, xn, k, n);
+            layer.Value.Forward(_kernel, xn, v, n);
             for (int i = 0; i < n; i++)
             {
                 _rope.Apply(q.AsSpan(i * qSize, qSize), start + i);
@@ -127,15 +136,15 @@ public sealed class Transformer
                 v.AsSpan(i * kvSize, kvSize).CopyTo(cache.Values(l, start + i));
             }
             Attention(l, q, attn, n, start, cache);
-            layer.Output.Forward(attn, proj, n);
+            layer.Output.Forward(_kernel, attn, proj, n);
             VectorMath.Add(x, proj);
 
             for (int i = 0; i < n; i++)
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.FeedForwardNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
-            layer.Gate.Forward(xn, gate, n);
-            layer.Up.Forward(xn, up, n);
+            layer.Gate.Forward(_kernel, xn, gate, n);
+            layer.Up.Forward(_kernel, xn, up, n);
             VectorMath.SwiGlu(gate, up);
-            layer.Down.Forward(gate, proj, n);
+            layer.Down.Forward(_kernel, gate, proj, n);
             VectorMath.Add(x, proj);
         }
         cache.Length = start + n;
@@ -146,7 +155,7 @@ public sealed class Transformer
         for (int i = 0; i < rows; i++)
             VectorMath.RmsNorm(x.AsSpan((first + i) * hidden, hidden), _outputNorm, c.RmsNormEps, normed.AsSpan(i * hidden, hidden));
         var logits = new float[rows * c.VocabSize];
-        _outputHead.Forward(normed, logits, rows);
+        _outputHead.Forward(_kernel, normed, logits, rows);
         return logits;
     }
 
@@ -181,6 +190,8 @@ public sealed class Transformer
         else
             Parallel.For(0, jobs, One);
     }
+
+    public void Dispose() => _pool?.Dispose();
 
     private static float[] ToFloats(TensorData tensor)
     {

@@ -67,7 +67,7 @@ public sealed class TransformerReferenceTests
     {
         var reference = ReferenceLogits.SharedFixture(model);
         using var loaded = LoadedModel.Load(Fixtures.Path(model, source));
-        var transformer = new Transformer(loaded.Config with { RopeFrequenciesRoundedToBf16 = true }, loaded.Weights);
+        using var transformer = new Transformer(loaded.Config with { RopeFrequenciesRoundedToBf16 = true }, loaded.Weights);
         AssertLogits(reference, transformer, source, 1e-4);
         for (int p = 0; p < reference.Prompts.Length; p++)
         {
