@@ -18,6 +18,7 @@ public sealed class Generator
 
     private readonly LoadedModel _model;
     private readonly List<int> _cached = new();
+    private readonly int[] _single = new int[1];
 
     public Generator(LoadedModel model, int contextSize)
     {
@@ -57,13 +58,13 @@ public sealed class Generator
         Cache.Truncate(reused);
         _cached.RemoveRange(reused, _cached.Count - reused);
 
-        float[] logits = [];
+        Span<float> logits = default;
         int[] promptArray = prompt.ToArray();
         for (int i = reused; i < prompt.Count; i += PromptBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(PromptBatch, prompt.Count - i);
-            logits = _model.Transformer.Forward(promptArray.AsSpan(i, count), Cache);
+            logits = _model.Transformer.ForwardInPlace(promptArray.AsSpan(i, count), Cache);
             _cached.AddRange(promptArray.AsSpan(i, count));
         }
         promptClock.Stop();
@@ -108,7 +109,8 @@ public sealed class Generator
                 break;
             }
             if (generated.Count >= options.MaxTokens || Cache.Length >= Cache.Capacity) break;
-            logits = _model.Transformer.Forward([next], Cache);
+            _single[0] = next;
+            logits = _model.Transformer.ForwardInPlace(_single, Cache);
             _cached.Add(next);
         }
         if (!stops.Stopped) Release(stops.Push(decoder.Flush()));

@@ -20,6 +20,8 @@ public sealed class Transformer : IDisposable
     private readonly RotaryEmbedding _rope;
     private readonly WorkerPool? _pool;
     private readonly MatMulKernel? _kernel;
+    private readonly ForwardBuffers _buffers;
+    private readonly AttentionJob _attention = new();
 
     /// <param name="threads">Worker threads for the matrix products; 0 uses every core, and a negative
     /// value selects the float32 reference path (dequantize each row, no quantized activations).</param>
@@ -78,6 +80,7 @@ public sealed class Transformer : IDisposable
         _outputHead = new Linear(
             t.ContainsKey("output.weight") ? Tensor("output.weight", hidden, config.VocabSize) : _tokenEmbedding, null);
         _rope = new RotaryEmbedding(config);
+        _buffers = new ForwardBuffers(config);
     }
 
     public ModelConfig Config { get; }
@@ -92,7 +95,14 @@ public sealed class Transformer : IDisposable
     /// keys and values to the cache. Returns the logits of every token (tokens.Length × vocab) when
     /// <paramref name="allLogits"/>, else only those of the last token.
     /// </summary>
-    public float[] Forward(ReadOnlySpan<int> tokens, KvCache cache, bool allLogits = false)
+    public float[] Forward(ReadOnlySpan<int> tokens, KvCache cache, bool allLogits = false) =>
+        ForwardInPlace(tokens, cache, allLogits).ToArray();
+
+    /// <summary>
+    /// <see cref="Forward"/> into the model's own logits buffer: no allocation in steady state, and the
+    /// result is valid only until the next call.
+    /// </summary>
+    internal Span<float> ForwardInPlace(ReadOnlySpan<int> tokens, KvCache cache, bool allLogits = false)
     {
         int n = tokens.Length;
         if (n == 0) throw new ArgumentException("no tokens to process", nameof(tokens));
@@ -102,15 +112,11 @@ public sealed class Transformer : IDisposable
 
         var c = Config;
         int hidden = c.HiddenSize, hd = c.HeadDim, qSize = c.HeadCount * hd, kvSize = c.KvHeadCount * hd;
-        var x = new float[n * hidden];
-        var xn = new float[n * hidden];
-        var q = new float[n * qSize];
-        var k = new float[n * kvSize];
-        var v = new float[n * kvSize];
-        var attn = new float[n * qSize];
-        var proj = new float[n * hidden];
-        var gate = new float[n * c.FeedForwardSize];
-        var up = new float[n * c.FeedForwardSize];
+        int first = allLogits ? 0 : n - 1;
+        int rows = n - first;
+        var b = _buffers;
+        b.Ensure(n, rows);
+        float[] x = b.X, xn = b.Normed, q = b.Q, k = b.K, v = b.V, attn = b.Attention, proj = b.Projection, gate = b.Gate, up = b.Up;
 
         for (int i = 0; i < n; i++)
         {
@@ -135,60 +141,26 @@ public sealed class Transformer : IDisposable
                 k.AsSpan(i * kvSize, kvSize).CopyTo(cache.Keys(l, start + i));
                 v.AsSpan(i * kvSize, kvSize).CopyTo(cache.Values(l, start + i));
             }
-            Attention(l, q, attn, n, start, cache);
+            _attention.Prepare(q, attn, cache.LayerKeys(l), cache.LayerValues(l), start, c, cache.RowSize);
+            if (_pool != null) _pool.Run(_attention, n * c.HeadCount, 1);
+            else _attention.Execute(0, n * c.HeadCount);
             layer.Output.Forward(_kernel, attn, proj, n);
-            VectorMath.Add(x, proj);
+            VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
 
             for (int i = 0; i < n; i++)
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.FeedForwardNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
             layer.Gate.Forward(_kernel, xn, gate, n);
             layer.Up.Forward(_kernel, xn, up, n);
-            VectorMath.SwiGlu(gate, up);
+            VectorMath.SwiGlu(gate.AsSpan(0, n * c.FeedForwardSize), up.AsSpan(0, n * c.FeedForwardSize));
             layer.Down.Forward(_kernel, gate, proj, n);
-            VectorMath.Add(x, proj);
+            VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
         }
         cache.Length = start + n;
 
-        int first = allLogits ? 0 : n - 1;
-        int rows = n - first;
-        var normed = new float[rows * hidden];
         for (int i = 0; i < rows; i++)
-            VectorMath.RmsNorm(x.AsSpan((first + i) * hidden, hidden), _outputNorm, c.RmsNormEps, normed.AsSpan(i * hidden, hidden));
-        var logits = new float[rows * c.VocabSize];
-        _outputHead.Forward(_kernel, normed, logits, rows);
-        return logits;
-    }
-
-    /// <summary>Causal grouped-query attention of the n new queries over the cached positions.</summary>
-    private void Attention(int layer, float[] q, float[] output, int n, int start, KvCache cache)
-    {
-        var c = Config;
-        int hd = c.HeadDim, heads = c.HeadCount, group = c.HeadCount / c.KvHeadCount;
-        int qSize = heads * hd, kvRow = cache.RowSize;
-        float scale = 1f / MathF.Sqrt(hd);
-        float[] keys = cache.LayerKeys(layer), values = cache.LayerValues(layer);
-
-        void One(int job)
-        {
-            int i = job / heads, h = job % heads;
-            int kvOffset = h / group * hd;
-            int positions = start + i + 1;
-            var scores = new float[positions];
-            ReadOnlySpan<float> query = q.AsSpan(i * qSize + h * hd, hd);
-            for (int p = 0; p < positions; p++)
-                scores[p] = VectorMath.Dot(query, keys.AsSpan(p * kvRow + kvOffset, hd)) * scale;
-            VectorMath.Softmax(scores);
-            Span<float> o = output.AsSpan(i * qSize + h * hd, hd);
-            o.Clear();
-            for (int p = 0; p < positions; p++)
-                VectorMath.AddScaled(o, values.AsSpan(p * kvRow + kvOffset, hd), scores[p]);
-        }
-
-        int jobs = n * heads;
-        if ((long)jobs * (start + n) * hd < 1 << 16)
-            for (int j = 0; j < jobs; j++) One(j);
-        else
-            Parallel.For(0, jobs, One);
+            VectorMath.RmsNorm(x.AsSpan((first + i) * hidden, hidden), _outputNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
+        _outputHead.Forward(_kernel, xn, b.Logits, rows);
+        return b.Logits.AsSpan(0, rows * c.VocabSize);
     }
 
     public void Dispose() => _pool?.Dispose();

@@ -8,8 +8,9 @@ public sealed class Sampler
 {
     private readonly SamplingOptions _options;
     private readonly Random _random;
-    private readonly Dictionary<int, int> _counts = new();
+    private readonly Dictionary<int, int> _counts = new(256);
     private (float Logit, int Id)[] _candidates = [];
+    private double[] _probabilities = [];
 
     public Sampler(SamplingOptions options)
     {
@@ -50,7 +51,8 @@ public sealed class Sampler
             sum = 0;
             for (int i = 0; i < keep; i++) sum += Math.Exp(cand[i].Logit - max);
         }
-        var probs = new double[keep];
+        if (_probabilities.Length < n) _probabilities = new double[n];
+        var probs = _probabilities.AsSpan(0, keep);
         for (int i = 0; i < keep; i++) probs[i] = Math.Exp(cand[i].Logit - max) / sum;
 
         if (_options.TopP < 1f)
