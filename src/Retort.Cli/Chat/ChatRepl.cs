@@ -17,6 +17,11 @@ internal sealed class ChatRepl(CliIo io, ChatSession session, SamplingOptions op
     public int Run()
     {
         using var cancel = new ConsoleCancellation();
+        cancel.Idle += () =>
+        {
+            io.Out.Write("\nUse /bye or Ctrl-D to leave.\n>>> ");
+            io.Out.Flush();
+        };
         cancel.End();
         io.Out.WriteLine("Chat with the model. /help lists commands, /bye (or Ctrl-D) exits, Ctrl-C stops an answer.");
         while (true)

@@ -15,6 +15,9 @@ internal sealed class ConsoleCancellation : IDisposable
 
     public int IdleInterrupts { get; private set; }
 
+    /// <summary>Raised on Ctrl-C while no answer is running (the REPL reminds the user how to leave).</summary>
+    public event Action? Idle;
+
     /// <summary>Starts a new answer with a fresh token.</summary>
     public CancellationToken Begin()
     {
@@ -33,7 +36,11 @@ internal sealed class ConsoleCancellation : IDisposable
     {
         e.Cancel = true;
         if (_busy) _current.Cancel();
-        else IdleInterrupts++;
+        else
+        {
+            IdleInterrupts++;
+            Idle?.Invoke();
+        }
     }
 
     public void Dispose()
