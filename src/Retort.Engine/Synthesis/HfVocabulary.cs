@@ -90,7 +90,8 @@ internal sealed class HfVocabulary
             }
 
             int? bos = null, eos = null, pad = null;
-            bool addBos = false;
+            // As gguf-py's SpecialVocab: tokenizer.json's post-processor first, tokenizer_config's add_bos_token over it.
+            bool addBos = root.TryGetProperty("post_processor", out var post) && PostProcessorAddsLeadingToken(post);
             string? template = null;
             string configPath = Path.Combine(dir, "tokenizer_config.json");
             if (File.Exists(configPath))
@@ -100,7 +101,8 @@ internal sealed class HfVocabulary
                 bos = TokenContent(c, "bos_token") is string b ? Lookup(b) : null;
                 eos = TokenContent(c, "eos_token") is string e ? Lookup(e) : null;
                 pad = TokenContent(c, "pad_token") is string p ? Lookup(p) : null;
-                addBos = c.TryGetProperty("add_bos_token", out var ab) && ab.ValueKind == JsonValueKind.True;
+                if (c.TryGetProperty("add_bos_token", out var ab) && ab.ValueKind is JsonValueKind.True or JsonValueKind.False)
+                    addBos = ab.ValueKind == JsonValueKind.True;
                 if (c.TryGetProperty("chat_template", out var t) && t.ValueKind == JsonValueKind.String) template = t.GetString();
             }
             // config.json's ids fill what tokenizer_config.json does not name, as gguf-py's SpecialVocab does.
@@ -137,6 +139,18 @@ internal sealed class HfVocabulary
         {
             throw new RetortException($"{dir}: malformed tokenizer JSON ({ex.Message})");
         }
+    }
+
+    /// <summary>Whether a TemplateProcessing (alone or inside a Sequence) puts a special token before the text.</summary>
+    private static bool PostProcessorAddsLeadingToken(JsonElement post)
+    {
+        if (post.ValueKind != JsonValueKind.Object || !post.TryGetProperty("type", out var type)) return false;
+        if (type.GetString() == "Sequence" && post.TryGetProperty("processors", out var list) && list.ValueKind == JsonValueKind.Array)
+            return list.EnumerateArray().Any(PostProcessorAddsLeadingToken);
+        return type.GetString() == "TemplateProcessing"
+               && post.TryGetProperty("single", out var single) && single.ValueKind == JsonValueKind.Array
+               && single.GetArrayLength() > 0 && single[0].ValueKind == JsonValueKind.Object
+               && single[0].TryGetProperty("SpecialToken", out _);
     }
 
     /// <summary>convert_hf_to_gguf.py's does_token_look_special: such added tokens become control tokens.</summary>
