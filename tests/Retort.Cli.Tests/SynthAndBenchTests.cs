@@ -82,6 +82,52 @@ public sealed class SynthAndBenchTests : IDisposable
     }
 
     [Fact]
+    public void Q4_K_MUsesLlamaCppsMixAndRuns()
+    {
+        // A 256-wide, 8-layer variant of the micro config, so the K-quants apply (rows of 256).
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(MicroHf, "config.json")))!;
+        node["hidden_size"] = 256;
+        node["intermediate_size"] = 512;
+        node["num_hidden_layers"] = 8;
+        string config = Path.Combine(_dir, "config.json");
+        File.WriteAllText(config, node.ToJsonString());
+        string path = Path.Combine(_dir, "k.gguf");
+        var (code, _, stderr) = CliRunner.Run("synth", "--config", config, "--tokenizer", MicroHf, "--type", "q4_k_m", path);
+        Assert.True(code == 0, stderr);
+
+        using (var gguf = GgufFile.Open(path))
+        {
+            Assert.Equal(15, gguf.GetInteger("general.file_type"));
+            var t = gguf.Tensors;
+            Assert.Equal(GgmlType.Q4_K, t["token_embd.weight"].Type);
+            Assert.Equal(GgmlType.Q6_K, t["output.weight"].Type);
+            // use_more_bits(i, 8): the first and last eighth, and every third layer between.
+            int[] more = [0, 3, 6, 7];
+            for (int l = 0; l < 8; l++)
+            {
+                GgmlType expected = more.Contains(l) ? GgmlType.Q6_K : GgmlType.Q4_K;
+                Assert.Equal(expected, t[$"blk.{l}.attn_v.weight"].Type);
+                Assert.Equal(expected, t[$"blk.{l}.ffn_down.weight"].Type);
+                Assert.Equal(GgmlType.Q4_K, t[$"blk.{l}.attn_q.weight"].Type);
+                Assert.Equal(GgmlType.Q4_K, t[$"blk.{l}.ffn_gate.weight"].Type);
+            }
+        }
+        using var model = LoadedModel.Load(path, threads: 1);
+        int[] ids = model.Tokenizer.Encode("Hello world");
+        float[] logits = model.Transformer.Forward(ids, model.Transformer.CreateCache(ids.Length));
+        Assert.All(logits, x => Assert.True(float.IsFinite(x)));
+    }
+
+    [Fact]
+    public void Q4_K_MFallsBackOnRowsThatAreNotMultiplesOf256()
+    {
+        string path = Synth("q4_k_m");
+        using var gguf = GgufFile.Open(path);
+        Assert.Equal(GgmlType.Q5_0, gguf.Tensors["blk.0.attn_q.weight"].Type);
+        Assert.Equal(GgmlType.Q8_0, gguf.Tensors["output.weight"].Type);
+    }
+
+    [Fact]
     public void TheSameSeedGivesTheSameFileAndAnotherSeedAnother()
     {
         byte[] a = File.ReadAllBytes(Synth("q4_0", "a.gguf", "5"));
@@ -94,7 +140,7 @@ public sealed class SynthAndBenchTests : IDisposable
     [Theory]
     [InlineData("--preset", "qwen9-huge", "q4_0", "unknown preset 'qwen9-huge'")]
     [InlineData("--preset", "qwen2.5-0.5b", "q3_x", "unknown type 'q3_x'")]
-    [InlineData("--preset", "qwen2.5-0.5b", "q4_k_m", "'q4_k_m' is not supported yet")]
+    [InlineData("--preset", "qwen2.5-0.5b", "q5_k_m", "unknown type 'q5_k_m'")]
     public void BadPresetOrTypeIsAOneLineError(string flag, string value, string type, string message)
     {
         string path = Path.Combine(_dir, "bad.gguf");

@@ -18,7 +18,7 @@ internal static class SynthCommand
         var config = new Option<string?>("--config") { Description = "a Hugging Face config.json to take the shape from instead of a preset" };
         var type = new Option<string>("--type")
         {
-            Description = "weight type of the matrices: f32, f16, bf16, q8_0, q4_0 (q4_k_m: not supported yet)",
+            Description = "weight type of the matrices: f32, f16, bf16, q8_0, q4_0, q4_k_m (llama.cpp's Q4_K/Q6_K mix)",
             DefaultValueFactory = _ => "q4_0",
         };
         var tokenizer = new Option<string>("--tokenizer")

@@ -15,8 +15,6 @@ namespace Retort.Engine.Synthesis;
 /// </summary>
 public static class SyntheticModel
 {
-    public static IReadOnlyList<string> TypeNames { get; } = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m"];
-
     /// <summary>The 2-D weight type and llama.cpp's general.file_type (LLAMA_FTYPE_*) for a --type name.</summary>
     public static (GgmlType Type, int FileType) ParseType(string name) => name.ToLowerInvariant() switch
     {
@@ -25,8 +23,8 @@ public static class SyntheticModel
         "q4_0" => (GgmlType.Q4_0, 2),
         "q8_0" => (GgmlType.Q8_0, 7),
         "bf16" => (GgmlType.BF16, 32),
-        "q4_k_m" => throw new RetortException("type 'q4_k_m' is not supported yet: Retort has no Q4_K/Q6_K quantizer (use q4_0 or q8_0)"),
-        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0)"),
+        "q4_k_m" => (GgmlType.Q4_K, 15),
+        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0, q4_k_m)"),
     };
 
     /// <summary>A preset shape from a Hugging Face config.json (plus tie_word_embeddings and attention_bias).</summary>
@@ -62,7 +60,8 @@ public static class SyntheticModel
         if (!Directory.Exists(tokenizerDir))
             throw new RetortException($"tokenizer folder not found: '{tokenizerDir}'");
         var c = preset.Config;
-        int block = GgmlTypeInfo.BlockSize(type);
+        // K-quant rows that are not a multiple of 256 fall back to 32-element types, as in llama.cpp.
+        int block = type == GgmlType.Q4_K ? 32 : GgmlTypeInfo.BlockSize(type);
         foreach (int rowLength in new[] { c.HiddenSize, c.HeadCount * c.HeadDim, c.FeedForwardSize })
             if (rowLength % block != 0)
                 throw new RetortException($"type {typeName} needs row lengths that are multiples of {block}, but the model has {rowLength}");
@@ -106,8 +105,11 @@ public static class SyntheticModel
 
         int hidden = c.HiddenSize, q = c.HeadCount * c.HeadDim, kv = c.KvHeadCount * c.HeadDim, ff = c.FeedForwardSize;
         int index = 0;
-        void Matrix(string name, int rowLength, int rows, GgmlType t) =>
+        void Matrix(string name, int rowLength, int rows, GgmlType t)
+        {
+            if (type == GgmlType.Q4_K) t = Q4_K_M(name, c.LayerCount, rowLength, preset.TiedEmbeddings);
             w.AddTensor(name, t, [rowLength, rows], RandomTensor(t, rowLength, rows, seed, index++, 0.02f, 0f));
+        }
         void Vector(string name, int length, float mean) =>
             w.AddTensor(name, GgmlType.F32, [length], RandomTensor(GgmlType.F32, length, 1, seed, index++, 0.02f, mean));
 
@@ -136,6 +138,24 @@ public static class SyntheticModel
         if (dir != null && !Directory.Exists(dir)) throw new RetortException($"output folder not found: '{dir}'");
         w.Write(outPath);
         return w.TensorCount;
+    }
+
+    /// <summary>
+    /// llama.cpp's Q4_K_M mix (llama_tensor_get_type without an importance matrix): Q4_K, but Q6_K for the
+    /// output head (the embedding when it is tied) and for attn_v and ffn_down in the layers
+    /// use_more_bits picks; rows that are not a multiple of 256 fall back to Q5_0 / Q8_0.
+    /// </summary>
+    internal static GgmlType Q4_K_M(string name, int layers, int rowLength, bool tied)
+    {
+        static bool UseMoreBits(int i, int n) => i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
+        GgmlType t = GgmlType.Q4_K;
+        if (name == "output.weight" || (tied && name == "token_embd.weight")) t = GgmlType.Q6_K;
+        else if (name.StartsWith("blk.", StringComparison.Ordinal)
+                 && (name.EndsWith(".attn_v.weight", StringComparison.Ordinal) || name.EndsWith(".ffn_down.weight", StringComparison.Ordinal))
+                 && UseMoreBits(int.Parse(name.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture), layers))
+            t = GgmlType.Q6_K;
+        if (rowLength % 256 != 0) t = t == GgmlType.Q6_K ? GgmlType.Q8_0 : GgmlType.Q5_0;
+        return t;
     }
 
     /// <summary>
