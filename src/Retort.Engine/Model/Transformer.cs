@@ -188,7 +188,8 @@ public sealed class Transformer : IDisposable
         if ((long)jobs * (start + n) * hd < 1 << 16)
             for (int j = 0; j < jobs; j++) One(j);
         else
-            Parallel.For(0, jobs, One);
+            // Bounded by the pool's size so that --threads limits attention too, not only the matrix products.
+            Parallel.For(0, jobs, new ParallelOptions { MaxDegreeOfParallelism = _pool?.ThreadCount ?? -1 }, One);
     }
 
     public void Dispose() => _pool?.Dispose();
