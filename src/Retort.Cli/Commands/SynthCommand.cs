@@ -37,9 +37,9 @@ internal static class SynthCommand
             string tokenizerDir = result.GetValue(tokenizer)!;
             if ((presetName == null) == (configPath == null))
                 throw new RetortException("give exactly one of --preset NAME or --config config.json");
-            SynthPreset shape = presetName != null ? SynthPreset.Find(presetName) : SyntheticModel.FromHfConfig(configPath!, tokenizerDir);
+            SynthPreset shape = presetName != null ? SynthPreset.Find(presetName) : SyntheticModel.FromHfConfig(configPath!);
             string typeName = result.GetValue(type)!;
-            SyntheticModel.ParseType(typeName);
+            SyntheticModel.ParseType(typeName); // a bad --type fails before the tokenizer is read
             var clock = Stopwatch.StartNew();
             int tensors = SyntheticModel.Write(shape, typeName, tokenizerDir, result.GetValue(output)!, result.GetValue(seed));
             long bytes = new FileInfo(result.GetValue(output)!).Length;

@@ -28,7 +28,7 @@ public static class SyntheticModel
     };
 
     /// <summary>A preset shape from a Hugging Face config.json (plus tie_word_embeddings and attention_bias).</summary>
-    public static SynthPreset FromHfConfig(string configPath, string tokenizerDir)
+    public static SynthPreset FromHfConfig(string configPath)
     {
         if (!File.Exists(configPath)) throw new RetortException($"config not found: '{configPath}'");
         try
