@@ -113,7 +113,8 @@ public static class SyntheticModel
         void Vector(string name, int length, float mean) =>
             w.AddTensor(name, GgmlType.F32, [length], RandomTensor(GgmlType.F32, length, 1, seed, index++, 0.02f, mean));
 
-        // Order as llama.cpp's converter writes them: embedding, then each block, then the norm and head.
+        // Embedding, each block, then the norm and head; readers look tensors up by name (llama.cpp's
+        // converter follows the safetensors key order, which a synthetic model does not have).
         Matrix("token_embd.weight", hidden, c.VocabSize, type);
         for (int l = 0; l < c.LayerCount; l++)
         {
