@@ -17,6 +17,8 @@ public static class Program
             RunCommand.Create(io),
             TokenizeCommand.Create(io),
             ShowCommand.Create(io),
+            SynthCommand.Create(io),
+            BenchCommand.Create(io),
         };
         try
         {

@@ -22,6 +22,6 @@ internal sealed class ModelArgument
         if (withTemplate) command.Options.Add(ChatTemplate);
     }
 
-    public LoadedModel Load(ParseResult result, bool withTemplate = true) =>
-        LoadedModel.Load(result.GetValue(Model)!, withTemplate ? result.GetValue(ChatTemplate) : null);
+    public LoadedModel Load(ParseResult result, bool withTemplate = true, int threads = 0) =>
+        LoadedModel.Load(result.GetValue(Model)!, withTemplate ? result.GetValue(ChatTemplate) : null, threads);
 }

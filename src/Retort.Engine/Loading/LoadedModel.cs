@@ -15,7 +15,7 @@ namespace Retort.Engine.Loading;
 public sealed class LoadedModel : IDisposable
 {
     private LoadedModel(string path, string format, ITensorStore store, ModelConfig config, Tokenizer tokenizer,
-        ChatTemplate? template, string? templateSource, IReadOnlySet<int> eos)
+        ChatTemplate? template, string? templateSource, IReadOnlySet<int> eos, int threads)
     {
         Path = path;
         Format = format;
@@ -25,7 +25,7 @@ public sealed class LoadedModel : IDisposable
         ChatTemplate = template;
         ChatTemplateSource = templateSource;
         EndOfSequenceTokens = eos;
-        Transformer = new Transformer(config, store);
+        Transformer = new Transformer(config, store, threads);
     }
 
     public string Path { get; }
@@ -58,14 +58,15 @@ public sealed class LoadedModel : IDisposable
     public long ParameterCount => Weights.Tensors.Values.Sum(t => t.ElementCount);
 
     /// <summary>Opens a .gguf file or a Hugging Face model folder; <paramref name="chatTemplatePath"/> overrides the template.</summary>
-    public static LoadedModel Load(string path, string? chatTemplatePath = null)
+    /// <param name="threads">Worker threads for the matrix products (0: every core; negative: the float32 reference path).</param>
+    public static LoadedModel Load(string path, string? chatTemplatePath = null, int threads = 0)
     {
-        if (Directory.Exists(path)) return LoadHfFolder(System.IO.Path.GetFullPath(path), chatTemplatePath);
-        if (File.Exists(path)) return LoadGguf(System.IO.Path.GetFullPath(path), chatTemplatePath);
+        if (Directory.Exists(path)) return LoadHfFolder(System.IO.Path.GetFullPath(path), chatTemplatePath, threads);
+        if (File.Exists(path)) return LoadGguf(System.IO.Path.GetFullPath(path), chatTemplatePath, threads);
         throw new RetortException($"model not found: '{path}' (expected a .gguf file or a Hugging Face model folder)");
     }
 
-    private static LoadedModel LoadGguf(string path, string? chatTemplatePath)
+    private static LoadedModel LoadGguf(string path, string? chatTemplatePath, int threads)
     {
         var gguf = GgufFile.Open(path);
         try
@@ -79,7 +80,7 @@ public sealed class LoadedModel : IDisposable
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
                 if (gguf.GetInteger(key) is long id) eos.Add((int)id);
-            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos)
+            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
             };
@@ -110,7 +111,7 @@ public sealed class LoadedModel : IDisposable
         return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
     }
 
-    private static LoadedModel LoadHfFolder(string dir, string? chatTemplatePath)
+    private static LoadedModel LoadHfFolder(string dir, string? chatTemplatePath, int threads)
     {
         var folder = HfModelFolder.Open(dir);
         try
@@ -138,7 +139,7 @@ public sealed class LoadedModel : IDisposable
                     throw new RetortException($"{genConfig}: not valid JSON ({ex.Message})");
                 }
             }
-            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos)
+            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
             };

@@ -35,4 +35,49 @@ internal static class Q6_KBlock
             }
         }
     }
+
+    /// <summary>ggml's quantize_row_q6_K_ref: a symmetric scale per 16 elements, quantized to int8 against the block's largest.</summary>
+    public static void Quantize(ReadOnlySpan<float> x, Span<byte> b)
+    {
+        Span<sbyte> l = stackalloc sbyte[Elements];
+        Span<float> scales = stackalloc float[16];
+        float maxScale = 0, maxAbsScale = 0;
+        for (int ib = 0; ib < 16; ib++)
+        {
+            float scale = KQuantMath.MakeQxQuants(32, x.Slice(16 * ib, 16), l.Slice(16 * ib, 16));
+            scales[ib] = scale;
+            if (MathF.Abs(scale) > maxAbsScale)
+            {
+                maxAbsScale = MathF.Abs(scale);
+                maxScale = scale;
+            }
+        }
+        b[..Bytes].Clear();
+        if (maxAbsScale < KQuantMath.GroupMaxEps) return;
+
+        float iscale = -128f / maxScale;
+        Fp16.WriteHalf(b, 208, 1 / iscale);
+        for (int ib = 0; ib < 16; ib++) b[192 + ib] = (byte)(sbyte)Math.Min(127, KQuantMath.NearestInt(iscale * scales[ib]));
+        float d = Fp16.ReadHalf(b, 208);
+        for (int j = 0; j < 16; j++)
+        {
+            float dj = d * (sbyte)b[192 + j];
+            if (dj == 0) continue;
+            for (int i = 0; i < 16; i++)
+                l[16 * j + i] = (sbyte)(Math.Max(-32, Math.Min(31, KQuantMath.NearestInt(x[16 * j + i] / dj))) + 32);
+        }
+
+        for (int h = 0; h < 2; h++)
+        {
+            Span<byte> ql = b.Slice(64 * h, 64), qh = b.Slice(128 + 32 * h, 32);
+            int j = 128 * h;
+            for (int i = 0; i < 32; i++)
+            {
+                int q1 = l[j + i] & 0xF, q2 = l[j + i + 32] & 0xF, q3 = l[j + i + 64] & 0xF, q4 = l[j + i + 96] & 0xF;
+                ql[i] = (byte)(q1 | (q3 << 4));
+                ql[i + 32] = (byte)(q2 | (q4 << 4));
+                qh[i] = (byte)((l[j + i] >> 4) | ((l[j + i + 32] >> 4) << 2) | ((l[j + i + 64] >> 4) << 4) | ((l[j + i + 96] >> 4) << 6));
+            }
+        }
+    }
 }

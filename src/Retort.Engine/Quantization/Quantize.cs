@@ -6,7 +6,7 @@ namespace Retort.Engine.Quantization;
 
 /// <summary>
 /// Reference (round-to-nearest) quantization matching ggml's quantize_row_*_ref math for the
-/// 32-element block types, plus plain conversion to F32/F16/BF16.
+/// 32-element block types and Q4_K/Q6_K (no importance matrix), plus plain conversion to F32/F16/BF16.
 /// </summary>
 public static class Quantize
 {
@@ -14,10 +14,10 @@ public static class Quantize
     {
         switch (type)
         {
-            case GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K:
-                throw new NotSupportedException($"Retort has no {type} quantizer yet; only F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 can be produced");
+            case GgmlType.Q5_K:
+                throw new NotSupportedException($"Retort has no {type} quantizer yet; only F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K can be produced");
             case GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0
-                or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1:
+                or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q6_K:
                 break;
             default:
                 throw new NotSupportedException($"Retort cannot quantize to tensor type {type}");
@@ -55,6 +55,8 @@ public static class Quantize
                 case GgmlType.Q4_1: Q4_1Block.Quantize(x, b); break;
                 case GgmlType.Q5_0: Q5_0Block.Quantize(x, b); break;
                 case GgmlType.Q5_1: Q5_1Block.Quantize(x, b); break;
+                case GgmlType.Q4_K: Q4_KBlock.Quantize(x, b); break;
+                case GgmlType.Q6_K: Q6_KBlock.Quantize(x, b); break;
             }
         }
     }

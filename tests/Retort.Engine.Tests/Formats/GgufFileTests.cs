@@ -208,6 +208,25 @@ public class GgufFileTests
         Assert.Throws<ArgumentException>(() => w.AddTensor("x", GgmlType.F32, [1], new byte[4]));
     }
 
+    [Fact]
+    public void StreamedTensorsWriteTheSameFileAsBufferedOnes()
+    {
+        using var dir = new TempDir();
+        byte[] a = Enumerable.Range(0, 34 * 3).Select(i => (byte)i).ToArray();
+        byte[] b = [1, 2, 3, 4, 5, 6, 7, 8];
+        new GgufWriter().AddTensor("a", GgmlType.Q8_0, [32, 3], a).AddTensor("b", GgmlType.F32, [2], b).Write(dir.File("buffered.gguf"));
+        new GgufWriter()
+            .AddTensor("a", GgmlType.Q8_0, [32, 3], s => s.Write(a))
+            .AddTensor("b", GgmlType.F32, [2], s => s.Write(b))
+            .Write(dir.File("streamed.gguf"));
+        Assert.Equal(File.ReadAllBytes(dir.File("buffered.gguf")), File.ReadAllBytes(dir.File("streamed.gguf")));
+
+        // A producer that writes the wrong amount fails the write and leaves no file behind.
+        var bad = new GgufWriter().AddTensor("a", GgmlType.F32, [2], s => s.Write(b, 0, 4));
+        Assert.Throws<InvalidOperationException>(() => bad.Write(dir.File("bad.gguf")));
+        Assert.Empty(Directory.GetFiles(dir.Path, "bad.gguf*"));
+    }
+
     [Theory]
     [InlineData("f32")]
     [InlineData("q8_0")]

@@ -12,7 +12,9 @@ public sealed class GgufWriter
 {
     private readonly List<KeyValuePair<string, GgufValue>> _metadata = [];
     private readonly Dictionary<string, int> _metadataIndex = new(StringComparer.Ordinal);
-    private readonly List<(string Name, GgmlType Type, long[] Shape, byte[] Data)> _tensors = [];
+    // A tensor holds either its bytes or a producer that streams them at write time, so a multi-GB
+    // model need not sit in memory.
+    private readonly List<(string Name, GgmlType Type, long[] Shape, byte[]? Data, long Bytes, Action<Stream>? Producer)> _tensors = [];
     private readonly HashSet<string> _tensorNames = new(StringComparer.Ordinal);
 
     /// <summary>Alignment of the data section and every tensor; setting "general.alignment" changes it too.</summary>
@@ -44,6 +46,31 @@ public sealed class GgufWriter
     /// <summary>Adds a tensor; <paramref name="shape"/> is ggml order and <paramref name="data"/> its exact bytes.</summary>
     public GgufWriter AddTensor(string name, GgmlType type, ReadOnlySpan<long> shape, ReadOnlySpan<byte> data)
     {
+        long bytes = CheckTensor(name, type, shape);
+        if (data.Length != bytes)
+        {
+            _tensorNames.Remove(name);
+            throw new ArgumentException($"tensor '{name}' needs {bytes} bytes, got {data.Length}", nameof(data));
+        }
+        _tensors.Add((name, type, shape.ToArray(), data.ToArray(), bytes, null));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a tensor whose bytes <paramref name="produce"/> writes to the stream during <see cref="Write"/>;
+    /// it must write exactly the tensor's size.
+    /// </summary>
+    public GgufWriter AddTensor(string name, GgmlType type, ReadOnlySpan<long> shape, Action<Stream> produce)
+    {
+        ArgumentNullException.ThrowIfNull(produce);
+        long bytes = CheckTensor(name, type, shape);
+        _tensors.Add((name, type, shape.ToArray(), null, bytes, produce));
+        return this;
+    }
+
+    /// <summary>Validates a new tensor, reserves its name and returns its byte size.</summary>
+    private long CheckTensor(string name, GgmlType type, ReadOnlySpan<long> shape)
+    {
         ArgumentNullException.ThrowIfNull(name);
         if (!_tensorNames.Add(name)) throw new ArgumentException($"tensor '{name}' was already added", nameof(name));
         try
@@ -58,16 +85,13 @@ public sealed class GgufWriter
                 elements = checked(elements * d);
             }
             if (shape[0] % bs != 0) throw new ArgumentException($"tensor '{name}' row length {shape[0]} is not a multiple of {bs}", nameof(shape));
-            long bytes = checked(elements / bs * bb);
-            if (data.Length != bytes) throw new ArgumentException($"tensor '{name}' needs {bytes} bytes, got {data.Length}", nameof(data));
-            _tensors.Add((name, type, shape.ToArray(), data.ToArray()));
+            return checked(elements / bs * bb);
         }
         catch
         {
             _tensorNames.Remove(name);
             throw;
         }
-        return this;
     }
 
     public GgufWriter AddTensor(TensorData tensor)
@@ -122,14 +146,24 @@ public sealed class GgufWriter
             foreach (long d in t.Shape) w.Write((ulong)d);
             w.Write((uint)t.Type);
             w.Write((ulong)offset);
-            offset += Pad(t.Data.Length);
+            offset += Pad(t.Bytes);
         }
 
         WritePadding(w, w.BaseStream.Position);
         for (int i = 0; i < _tensors.Count; i++)
         {
-            w.Write(_tensors[i].Data);
-            WritePadding(w, _tensors[i].Data.Length);
+            var t = _tensors[i];
+            if (t.Data != null) w.Write(t.Data);
+            else
+            {
+                w.Flush();
+                long before = stream.Position;
+                t.Producer!(stream);
+                long written = stream.Position - before;
+                if (written != t.Bytes)
+                    throw new InvalidOperationException($"tensor '{t.Name}' producer wrote {written} bytes, expected {t.Bytes}");
+            }
+            WritePadding(w, t.Bytes);
         }
         w.Flush();
     }
