@@ -17,6 +17,7 @@ public static class Program
             RunCommand.Create(io),
             TokenizeCommand.Create(io),
             ShowCommand.Create(io),
+            ServeCommand.Create(io),
         };
         try
         {

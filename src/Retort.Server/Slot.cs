@@ -1,0 +1,13 @@
+using Retort.Engine.Generation;
+
+namespace Retort.Server;
+
+/// <summary>One sequence the server can generate at a time: a generator with its own KV cache.</summary>
+internal sealed class Slot(int index, Generator generator)
+{
+    public int Index { get; } = index;
+
+    public Generator Generator { get; } = generator;
+
+    public bool Busy { get; set; }
+}

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using Retort.Server.Tests.Support;
+
+namespace Retort.Server.Tests;
+
+/// <summary>Several streaming clients at once, and clients that leave mid-stream.</summary>
+[Collection("server")]
+public sealed class ConcurrencyTests(ServerFixture fixture)
+{
+    [Fact]
+    public async Task Eight_concurrent_streams_all_finish_with_the_requested_tokens()
+    {
+        const int maxTokens = 24;
+        var tasks = Enumerable.Range(0, 8).Select(async i =>
+        {
+            var (_, text) = await Http.PostStreamAsync(fixture.Http, "/v1/chat/completions", new
+            {
+                messages = new[] { new { role = "user", content = $"client {i}: 写一个 Python 函数判断回文字符串。" } },
+                stream = true, max_tokens = maxTokens, seed = 100 + i, temperature = 0.9,
+            });
+            return Http.ParseSse(text);
+        }).ToArray();
+        var results = await Task.WhenAll(tasks);
+        foreach (var (events, done) in results)
+        {
+            Assert.True(done);
+            var last = events[^1];
+            string finish = last["choices"]![0]!["finish_reason"]!.GetValue<string>();
+            int completion = last["usage"]!["completion_tokens"]!.GetValue<int>();
+            if (finish == "length") Assert.Equal(maxTokens, completion);
+            else Assert.Equal("stop", finish);
+        }
+        await Concurrency.WaitForIdleAsync(fixture.Http);
+    }
+
+    [Fact]
+    public async Task Clients_that_disconnect_mid_stream_free_their_slots()
+    {
+        long before = await Http.MetricAsync(fixture.Http, "retort_completion_tokens_total");
+        var tasks = Enumerable.Range(0, 6).Select(async i =>
+        {
+            using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+            using var request = new HttpRequestMessage(HttpMethod.Post, i % 2 == 0 ? "/v1/chat/completions" : "/api/chat")
+            {
+                Content = Http.JsonBody(new
+                {
+                    model = ServerFixture.ModelId,
+                    messages = new[] { new { role = "user", content = $"long answer {i}" } },
+                    stream = true, max_tokens = 400, options = new { num_predict = 400 },
+                }),
+            };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            // Read a few messages, then hang up.
+            for (int n = 0; n < 3; n++) Assert.NotNull(await reader.ReadLineAsync());
+        }).ToArray();
+        await Task.WhenAll(tasks);
+        await Concurrency.WaitForIdleAsync(fixture.Http);
+        long after = await Http.MetricAsync(fixture.Http, "retort_completion_tokens_total");
+        // Six streams of 400 would be 2400 tokens: hanging up stopped them well before that.
+        Assert.True(after - before < 6 * 400, $"{after - before} tokens were generated for clients that had left");
+    }
+
+    [Fact]
+    public async Task A_queued_request_runs_when_a_slot_frees()
+    {
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 1, QueueLength = 4, ContextSize = 256 });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        var all = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => Http.PostAsync(http, "/v1/chat/completions",
+            new { messages = new[] { new { role = "user", content = $"q{i}" } }, max_tokens = 6, seed = i })));
+        Assert.All(all, r => Assert.Equal(200, r.Status));
+        Assert.All(all, r => Assert.InRange(r.Body["usage"]!["completion_tokens"]!.GetValue<int>(), 0, 6));
+        await Concurrency.WaitForIdleAsync(http);
+        Assert.Equal(0, await Http.MetricAsync(http, "retort_rejected_requests_total"));
+    }
+}
