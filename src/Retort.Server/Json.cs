@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -7,6 +8,9 @@ namespace Retort.Server;
 /// <summary>Reading request bodies and their fields, with every mistake a 400 that names the field.</summary>
 internal static class Json
 {
+    /// <summary>Chinese and other text stays readable in responses and logs instead of \uXXXX escapes.</summary>
+    public static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task<JsonObject> ReadObjectAsync(HttpContext context)
     {
         JsonNode? node;
@@ -92,7 +96,7 @@ internal static class Json
     }
 
     public static IResult Error(int status, string message, string type = "invalid_request_error", string? code = null) =>
-        Results.Json(ErrorBody(message, type, code), statusCode: status);
+        Results.Json(ErrorBody(message, type, code), Options, statusCode: status);
 
     public static JsonObject ErrorBody(string message, string type, string? code) => new()
     {

@@ -16,7 +16,7 @@ internal static class OllamaEndpoints
     {
         ["version"] = typeof(OllamaEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             .Split('+')[0] ?? "0.0.0",
-    });
+    }, Json.Options);
 
     public static IResult Tags(ServerState state)
     {
@@ -32,7 +32,7 @@ internal static class OllamaEndpoints
                 ["digest"] = "",
                 ["details"] = Details(s),
             }),
-        });
+        }, Json.Options);
     }
 
     public static async Task Show(HttpContext context, ServerState state)
@@ -65,7 +65,7 @@ internal static class OllamaEndpoints
             },
             ["capabilities"] = new JsonArray("completion", "thinking"),
             ["modified_at"] = ModifiedAt(s),
-        }).ExecuteAsync(context);
+        }, Json.Options).ExecuteAsync(context);
     }
 
     public static async Task Chat(HttpContext context, ServerState state)
@@ -155,7 +155,7 @@ internal static class OllamaEndpoints
                 var r = await run.Completion;
                 state.LogGeneration(endpoint, prompt, r);
                 var final = think ? Final(r, r.Answer, r.Reasoning) : Final(r, TaggedText.Join(r), "");
-                await Results.Json(final).ExecuteAsync(context);
+                await Results.Json(final, Json.Options).ExecuteAsync(context);
                 return;
             }
             Sse.Begin(context.Response, "application/x-ndjson");

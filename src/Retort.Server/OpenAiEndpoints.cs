@@ -19,7 +19,7 @@ internal static class OpenAiEndpoints
             ["created"] = state.Service.LoadedAt.ToUnixTimeSeconds(),
             ["owned_by"] = "retort",
         }),
-    });
+    }, Json.Options);
 
     public static async Task ChatCompletions(HttpContext context, ServerState state)
     {
@@ -57,7 +57,7 @@ internal static class OpenAiEndpoints
                         ["finish_reason"] = ServerState.FinishName(r.FinishReason),
                     }),
                     ["usage"] = Usage(r),
-                }).ExecuteAsync(context);
+                }, Json.Options).ExecuteAsync(context);
                 return;
             }
 
@@ -128,7 +128,7 @@ internal static class OpenAiEndpoints
                 state.LogGeneration("/v1/completions", prompt, r);
                 var o = Body(r.Text, ServerState.FinishName(r.FinishReason));
                 o["usage"] = Usage(r);
-                await Results.Json(o).ExecuteAsync(context);
+                await Results.Json(o, Json.Options).ExecuteAsync(context);
                 return;
             }
             Sse.Begin(context.Response, "text/event-stream");
@@ -153,6 +153,8 @@ internal static class OpenAiEndpoints
         ["prompt_tokens"] = r.PromptTokens.Count,
         ["completion_tokens"] = r.Tokens.Count,
         ["total_tokens"] = r.PromptTokens.Count + r.Tokens.Count,
+        // OpenAI's field for prompt caching: here the prefix found in the slot's KV cache.
+        ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = r.ReusedPromptTokens },
     };
 
     private static List<EngineMessage> ReadMessages(JsonObject body, int max)

@@ -89,7 +89,7 @@ public sealed class RetortServer : IAsyncDisposable
     private void Map(WebApplication app)
     {
         var state = _state;
-        app.MapGet("/health", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/health", () => Results.Json(new { status = "ok" }, Json.Options));
         app.MapGet("/metrics", () => Results.Text(state.Metrics.Render(state.Service.Pool), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/", () => WebPage.Serve("index.html"));
         app.MapGet("/v1/models", () => OpenAiEndpoints.Models(state));

@@ -28,7 +28,7 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
         if (Options.LogPrompts) Log($"{endpoint}: prompt {Escape(prompt.Text)}\n{endpoint}: output {Escape(r.Text)}");
     }
 
-    private static string Escape(string s) => System.Text.Json.JsonSerializer.Serialize(s);
+    private static string Escape(string s) => System.Text.Json.JsonSerializer.Serialize(s, Json.Options);
 
     /// <summary>The model must be this one (an absent name means it too); anything else is 404.</summary>
     public void CheckModel(string? name)

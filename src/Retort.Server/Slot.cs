@@ -10,4 +10,7 @@ internal sealed class Slot(int index, Generator generator)
     public Generator Generator { get; } = generator;
 
     public bool Busy { get; set; }
+
+    /// <summary>When it was last handed out (a counter), to evict the least recently used cache.</summary>
+    public long LastUsed { get; set; }
 }

@@ -6,6 +6,9 @@ namespace Retort.Server;
 /// <summary>
 /// Hands out slots: a free slot whose cache shares the longest prefix with the prompt (a returning
 /// conversation then only computes its new turn), else a place in a bounded first-in-first-out queue.
+/// A prefix counts only when it covers at least half of the slot's cache: every prompt shares the
+/// template's opening tokens, and that alone must not make a new conversation evict a cached one
+/// when an empty or older slot is free.
 /// </summary>
 internal sealed class SlotPool
 {
@@ -13,6 +16,7 @@ internal sealed class SlotPool
     private readonly Slot[] _slots;
     private readonly LinkedList<TaskCompletionSource<Slot>> _waiters = new();
     private readonly int _queueLength;
+    private long _clock;
 
     public SlotPool(LoadedModel model, int count, int contextSize, int queueLength)
     {
@@ -46,17 +50,21 @@ internal sealed class SlotPool
         LinkedListNode<TaskCompletionSource<Slot>> node;
         lock (_gate)
         {
-            Slot? best = null;
-            int bestPrefix = -1;
+            Slot? best = null, oldest = null;
+            int bestPrefix = 0;
             foreach (var slot in _slots)
             {
                 if (slot.Busy) continue;
-                int prefix = CommonPrefix(slot.Generator.CachedTokens, prompt);
-                if (prefix > bestPrefix) (best, bestPrefix) = (slot, prefix);
+                var cached = slot.Generator.CachedTokens;
+                int prefix = CommonPrefix(cached, prompt);
+                if (prefix > bestPrefix && 2 * prefix >= cached.Count) (best, bestPrefix) = (slot, prefix);
+                if (oldest == null || Rank(slot) < Rank(oldest)) oldest = slot;
             }
+            best ??= oldest;
             if (best != null)
             {
                 best.Busy = true;
+                best.LastUsed = ++_clock;
                 return best;
             }
             if (_waiters.Count >= _queueLength) throw new ServerBusyException();
@@ -86,11 +94,15 @@ internal sealed class SlotPool
                 // The slot passes straight to the oldest waiter, still marked busy.
                 next = first.Value;
                 _waiters.RemoveFirst();
+                slot.LastUsed = ++_clock;
             }
             else slot.Busy = false;
         }
         next?.TrySetResult(slot);
     }
+
+    /// <summary>Empty slots first, then the least recently used.</summary>
+    private static long Rank(Slot slot) => slot.Generator.CachedTokens.Count == 0 ? long.MinValue : slot.LastUsed;
 
     private static int CommonPrefix(IReadOnlyList<int> a, IReadOnlyList<int> b)
     {

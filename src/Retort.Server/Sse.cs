@@ -17,13 +17,13 @@ internal static class Sse
     }
 
     public static async Task EventAsync(HttpResponse response, JsonNode data, CancellationToken ct) =>
-        await RawAsync(response, "data: " + data.ToJsonString() + "\n\n", ct).ConfigureAwait(false);
+        await RawAsync(response, "data: " + data.ToJsonString(Json.Options) + "\n\n", ct).ConfigureAwait(false);
 
     public static async Task DoneAsync(HttpResponse response, CancellationToken ct) =>
         await RawAsync(response, "data: [DONE]\n\n", ct).ConfigureAwait(false);
 
     public static async Task LineAsync(HttpResponse response, JsonNode data, CancellationToken ct) =>
-        await RawAsync(response, data.ToJsonString() + "\n", ct).ConfigureAwait(false);
+        await RawAsync(response, data.ToJsonString(Json.Options) + "\n", ct).ConfigureAwait(false);
 
     private static async Task RawAsync(HttpResponse response, string text, CancellationToken ct)
     {

@@ -73,4 +73,51 @@ public sealed class ConcurrencyTests(ServerFixture fixture)
         await Concurrency.WaitForIdleAsync(http);
         Assert.Equal(0, await Http.MetricAsync(http, "retort_rejected_requests_total"));
     }
+
+    [Fact]
+    public async Task Interleaved_slots_give_the_same_text_as_one_request_alone()
+    {
+        object Body(int i) => new
+        {
+            messages = new[] { new { role = "user", content = $"seeded {i}" } },
+            max_tokens = 20, seed = 1000 + i, temperature = 1.0,
+        };
+        static string Text(JsonObject body) =>
+            body["choices"]![0]!["message"]!.ToJsonString() + body["choices"]![0]!["finish_reason"]!.GetValue<string>();
+
+        var alone = new List<string>();
+        for (int i = 0; i < 4; i++) alone.Add(Text((await Http.PostAsync(fixture.Http, "/v1/chat/completions", Body(i))).Body));
+        var together = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Http.PostAsync(fixture.Http, "/v1/chat/completions", Body(i))));
+        Assert.Equal(alone, together.Select(r => Text(r.Body)));
+    }
+
+    [Fact]
+    public async Task A_returning_conversation_reuses_its_slot_cache()
+    {
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 2, QueueLength = 2, ContextSize = 256 });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        async Task<(string Answer, int Prompt, int Cached)> Turn(object[] messages)
+        {
+            var (status, body) = await Http.PostAsync(http, "/v1/chat/completions", new { messages, max_tokens = 6, seed = 1 });
+            Assert.Equal(200, status);
+            var usage = body["usage"]!;
+            return (body["choices"]![0]!["message"]!["content"]!.GetValue<string>(), usage["prompt_tokens"]!.GetValue<int>(),
+                usage["prompt_tokens_details"]!["cached_tokens"]!.GetValue<int>());
+        }
+
+        var a1 = await Turn([new { role = "user", content = "conversation A: 甲乙两人轮流掷骰子" }]);
+        Assert.Equal(0, a1.Cached);
+        // Another conversation meanwhile takes the other slot, or would evict A's cache if it shared it.
+        var b1 = await Turn([new { role = "user", content = "B: 完全不同的话题" }]);
+        var a2 = await Turn(
+        [
+            new { role = "user", content = "conversation A: 甲乙两人轮流掷骰子" },
+            new { role = "assistant", content = a1.Answer },
+            new { role = "user", content = "再说一遍" },
+        ]);
+        // A's second turn starts with its first prompt (less the generation prompt's opening of the
+        // reasoning, which the template renders differently for a finished turn): that comes from the cache.
+        Assert.True(a2.Cached >= a1.Prompt - 3, $"only {a2.Cached} of {a2.Prompt} prompt tokens were cached (first turn had {a1.Prompt})");
+        Assert.True(b1.Prompt > 0);
+    }
 }

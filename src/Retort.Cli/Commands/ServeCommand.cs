@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Retort.Server;
 
 namespace Retort.Cli.Commands;
@@ -35,12 +36,23 @@ internal static class ServeCommand
                 LogPrompts = result.GetValue(logPrompts),
                 QueueLength = result.GetValue(queue),
             };
+            // Ctrl-C and SIGTERM (a service manager) both end the server cleanly: open streams are
+            // cancelled and their slots freed before the model is unmapped.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             await using var server = new RetortServer(loaded, options, io.Error);
-            await server.StartAsync(cancellationToken);
+            await server.StartAsync(stop.Token);
             io.Out.WriteLine($"Retort is serving {loaded.Path} at {server.BaseAddress} (Ctrl-C stops it)");
+            io.Out.Flush();
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {
