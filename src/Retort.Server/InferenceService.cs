@@ -26,6 +26,9 @@ internal sealed class InferenceService
 
     public SlotPool Pool { get; }
 
+    /// <summary>Counted here, where every generation ends, so those of clients that left are counted too.</summary>
+    public ServerMetrics Metrics { get; } = new();
+
     /// <summary>The name clients use for the model: its file or folder name without extension.</summary>
     public string ModelId { get; }
 
@@ -80,11 +83,15 @@ internal sealed class InferenceService
         {
             try
             {
-                return slot.Generator.Generate(prompt.Tokens, options, opensReasoning, c => channel.Writer.TryWrite(c), cts.Token);
+                var result = slot.Generator.Generate(prompt.Tokens, options, opensReasoning, c => channel.Writer.TryWrite(c), cts.Token);
+                Metrics.CountTokens(result.PromptTokens.Count, result.Tokens.Count);
+                if (result.FinishReason == FinishReason.Cancelled) Metrics.CountCancelled();
+                return result;
             }
             catch (OperationCanceledException)
             {
                 // Cancelled during the prompt: report it like a cancelled generation.
+                Metrics.CountCancelled();
                 return new GenerationResult
                 {
                     PromptTokens = prompt.Tokens, ReusedPromptTokens = 0, Tokens = [], Text = "", Reasoning = "", Answer = "",

@@ -197,6 +197,8 @@ internal static class OllamaEndpoints
             Seed = Json.Integer(o, "seed"),
             MaxTokens = state.MaxTokens(max, "num_predict"),
             StopStrings = Json.Strings(o, "stop"),
+            // Not an Ollama option: Retort's, as on the OpenAI endpoints, for fixed-length runs.
+            IgnoreEos = Json.Bool(o, "ignore_eos") ?? false,
         };
     }
 

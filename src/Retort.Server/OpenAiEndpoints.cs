@@ -195,6 +195,8 @@ internal static class OpenAiEndpoints
             Seed = Json.Integer(body, "seed"),
             MaxTokens = state.MaxTokens(max ?? (defaultMaxTokens is int dm ? Math.Min(dm, state.Service.ContextSize) : null), maxName),
             StopStrings = Json.Strings(body, "stop"),
+            // vLLM's and llama.cpp's extension: benchmarks and tests that need a fixed length.
+            IgnoreEos = Json.Bool(body, "ignore_eos") ?? false,
         };
     }
 }

@@ -12,6 +12,7 @@ internal sealed class ServerMetrics
     private long _promptTokens;
     private long _completionTokens;
     private long _rejected;
+    private long _cancelled;
 
     public void CountRequest(string endpoint) => _requests.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
 
@@ -22,6 +23,8 @@ internal sealed class ServerMetrics
     }
 
     public void CountRejected() => Interlocked.Increment(ref _rejected);
+
+    public void CountCancelled() => Interlocked.Increment(ref _cancelled);
 
     public string Render(SlotPool pool)
     {
@@ -37,8 +40,10 @@ internal sealed class ServerMetrics
         Metric("retort_requests_total", "counter", "HTTP requests by endpoint.",
             _requests.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => ($"{{endpoint=\"{kv.Key}\"}}", (double)kv.Value)));
         Metric("retort_prompt_tokens_total", "counter", "Prompt tokens received.", [("", Interlocked.Read(ref _promptTokens))]);
-        Metric("retort_completion_tokens_total", "counter", "Tokens generated.", [("", Interlocked.Read(ref _completionTokens))]);
+        Metric("retort_completion_tokens_total", "counter", "Tokens generated, for clients that left too.", [("", Interlocked.Read(ref _completionTokens))]);
         Metric("retort_rejected_requests_total", "counter", "Requests refused with 429 (queue full).", [("", Interlocked.Read(ref _rejected))]);
+        Metric("retort_cancelled_generations_total", "counter", "Generations stopped because the client went away.",
+            [("", Interlocked.Read(ref _cancelled))]);
         Metric("retort_slots_total", "gauge", "Generation slots.", [("", pool.Count)]);
         Metric("retort_slots_busy", "gauge", "Slots generating now.", [("", pool.Busy)]);
         Metric("retort_queue_depth", "gauge", "Requests waiting for a slot.", [("", pool.Queued)]);

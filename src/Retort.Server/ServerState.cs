@@ -11,7 +11,7 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
 
     public ServerOptions Options { get; } = options;
 
-    public ServerMetrics Metrics { get; } = new();
+    public ServerMetrics Metrics => Service.Metrics;
 
     public void Log(string line)
     {
@@ -22,7 +22,6 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
     /// <summary>Logs a finished generation: sizes and timings always, the text only with --log-prompts.</summary>
     public void LogGeneration(string endpoint, Prompt prompt, GenerationResult r)
     {
-        Metrics.CountTokens(r.PromptTokens.Count, r.Tokens.Count);
         Log($"{endpoint}: {r.PromptTokens.Count} prompt tokens ({r.ReusedPromptTokens} reused), {r.Tokens.Count} generated, " +
             $"finish {r.FinishReason.ToString().ToLowerInvariant()}, {(r.PromptTime + r.GenerationTime).TotalMilliseconds:F0} ms");
         if (Options.LogPrompts) Log($"{endpoint}: prompt {Escape(prompt.Text)}\n{endpoint}: output {Escape(r.Text)}");

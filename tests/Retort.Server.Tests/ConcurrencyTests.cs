@@ -36,29 +36,32 @@ public sealed class ConcurrencyTests(ServerFixture fixture)
     [Fact]
     public async Task Clients_that_disconnect_mid_stream_free_their_slots()
     {
-        long before = await Http.MetricAsync(fixture.Http, "retort_completion_tokens_total");
+        // Long answers (4000 tokens each) that only cancellation can end in time.
+        const int maxTokens = 4000;
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 6, QueueLength = 0, ContextSize = 4096 });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
         var tasks = Enumerable.Range(0, 6).Select(async i =>
         {
-            using var http = new HttpClient { BaseAddress = fixture.Server.BaseAddress };
+            using var client = new HttpClient { BaseAddress = server.BaseAddress };
             using var request = new HttpRequestMessage(HttpMethod.Post, i % 2 == 0 ? "/v1/chat/completions" : "/api/chat")
             {
                 Content = Http.JsonBody(new
                 {
                     model = ServerFixture.ModelId,
                     messages = new[] { new { role = "user", content = $"long answer {i}" } },
-                    stream = true, max_tokens = 400, options = new { num_predict = 400 },
+                    stream = true, max_tokens = maxTokens, ignore_eos = true, options = new { num_predict = maxTokens, ignore_eos = true },
                 }),
             };
-            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
             // Read a few messages, then hang up.
             for (int n = 0; n < 3; n++) Assert.NotNull(await reader.ReadLineAsync());
         }).ToArray();
         await Task.WhenAll(tasks);
-        await Concurrency.WaitForIdleAsync(fixture.Http);
-        long after = await Http.MetricAsync(fixture.Http, "retort_completion_tokens_total");
-        // Six streams of 400 would be 2400 tokens: hanging up stopped them well before that.
-        Assert.True(after - before < 6 * 400, $"{after - before} tokens were generated for clients that had left");
+        await Concurrency.WaitForIdleAsync(http);
+        Assert.Equal(6, await Http.MetricAsync(http, "retort_cancelled_generations_total"));
+        long generated = await Http.MetricAsync(http, "retort_completion_tokens_total");
+        Assert.True(generated < 6 * maxTokens, $"{generated} tokens were generated for clients that had left");
     }
 
     [Fact]
@@ -119,5 +122,41 @@ public sealed class ConcurrencyTests(ServerFixture fixture)
         // reasoning, which the template renders differently for a finished turn): that comes from the cache.
         Assert.True(a2.Cached >= a1.Prompt - 3, $"only {a2.Cached} of {a2.Prompt} prompt tokens were cached (first turn had {a1.Prompt})");
         Assert.True(b1.Prompt > 0);
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_the_queue_is_forgotten()
+    {
+        // The holder's 4000 tokens outlast the test unless it hangs up.
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 1, QueueLength = 2, ContextSize = 4096 });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var holder = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = Http.JsonBody(new { messages = new[] { new { role = "user", content = "hi" } }, stream = true, max_tokens = 4000, ignore_eos = true }),
+        };
+        var holding = await http.SendAsync(holder, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await holding.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());
+
+        using var leave = new CancellationTokenSource();
+        var waiting = http.PostAsync("/v1/chat/completions",
+            Http.JsonBody(new { messages = new[] { new { role = "user", content = "later" } }, max_tokens = 2 }), leave.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await Http.MetricAsync(http, "retort_queue_depth") != 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the second request never queued");
+            await Task.Delay(20);
+        }
+        leave.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await Http.MetricAsync(http, "retort_queue_depth") != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the request that left stayed queued");
+            await Task.Delay(20);
+        }
+        Assert.Equal(1, await Http.MetricAsync(http, "retort_slots_busy"));
+        holding.Dispose();
+        await Concurrency.WaitForIdleAsync(http);
     }
 }

@@ -118,13 +118,13 @@ public sealed class ErrorTests(ServerFixture fixture)
     [Fact]
     public async Task A_full_queue_is_429_with_retry_after()
     {
-        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 1, QueueLength = 0, ContextSize = 512 });
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 1, QueueLength = 0, ContextSize = 4096 });
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         // Hold the only slot with a long stream, read until it has produced something.
         using var longRequest = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = Http.JsonBody(new { messages = new[] { new { role = "user", content = "hi" } }, stream = true, max_tokens = 500 }),
+            Content = Http.JsonBody(new { messages = new[] { new { role = "user", content = "hi" } }, stream = true, max_tokens = 4000, ignore_eos = true }),
         };
         using var longResponse = await http.SendAsync(longRequest, HttpCompletionOption.ResponseHeadersRead, cancel.Token);
         var reader = new StreamReader(await longResponse.Content.ReadAsStreamAsync(cancel.Token));
