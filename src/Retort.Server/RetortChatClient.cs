@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
+using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
 using Retort.Engine.Sampling;
@@ -115,7 +116,20 @@ public sealed class RetortChatClient : IChatClient
             MaxTokens = Math.Min(options?.MaxOutputTokens ?? _service.ContextSize, _service.ContextSize),
             StopStrings = options?.StopSequences?.ToArray() ?? [],
         };
-        return _service.StartAsync(_service.ChatPrompt(list), sampling, ct);
+        return StartOrExplain(list, sampling, ct);
+    }
+
+    /// <summary>Refusals meant for HTTP clients become the engine's own exception type here.</summary>
+    private async Task<RunningGeneration> StartOrExplain(List<EngineMessage> messages, SamplingOptions sampling, CancellationToken ct)
+    {
+        try
+        {
+            return await _service.StartAsync(_service.ChatPrompt(messages), sampling, ct).ConfigureAwait(false);
+        }
+        catch (ApiException ex)
+        {
+            throw new RetortException(ex.Message, ex);
+        }
     }
 
     private static ChatFinishReason? Finish(FinishReason reason) => reason switch

@@ -45,4 +45,13 @@ public sealed class ChatClientTests(ServerFixture fixture)
         var next = await client.GetResponseAsync([new ChatMessage(ChatRole.User, "again")], new ChatOptions { MaxOutputTokens = 3 }, timeout.Token);
         Assert.NotNull(next.FinishReason);
     }
+
+    [Fact]
+    public async Task A_prompt_longer_than_the_context_is_a_retort_exception()
+    {
+        using IChatClient client = new RetortChatClient(fixture.Model, contextSize: 16);
+        var ex = await Assert.ThrowsAsync<Retort.Engine.RetortException>(() =>
+            client.GetResponseAsync([new ChatMessage(ChatRole.User, string.Join(' ', Enumerable.Repeat("word", 40)))]));
+        Assert.Contains("context", ex.Message);
+    }
 }

@@ -47,6 +47,8 @@ internal static class ServeCommand
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
             await using var server = new RetortServer(loaded, options, io.Error);
+            if (options.ApiKey is null && !IsLoopback(options.Host))
+                io.Error.WriteLine($"warning: listening on {options.Host} without --api-key: anyone who can reach this machine can use the model");
             await server.StartAsync(stop.Token);
             io.Out.WriteLine($"Retort is serving {loaded.Path} at {server.BaseAddress} (Ctrl-C stops it)");
             io.Out.Flush();
@@ -63,4 +65,7 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }
