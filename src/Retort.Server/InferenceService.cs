@@ -20,6 +20,8 @@ internal sealed class InferenceService
         ModelId = ModelName(model.Path);
     }
 
+    private readonly CancellationTokenSource _shutdown = new();
+
     public LoadedModel Model { get; }
 
     public int ContextSize { get; }
@@ -56,6 +58,15 @@ internal sealed class InferenceService
     /// <summary>A raw prompt, tokenized as is (with the tokenizer's own BOS).</summary>
     public Prompt RawPrompt(string text) => new(text, Model.Tokenizer.Encode(text, addSpecialTokens: true));
 
+    /// <summary>Stops every generation and refuses new ones, then waits (bounded) until no slot is busy,
+    /// so the model can be unmapped safely.</summary>
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        _shutdown.Cancel();
+        var deadline = DateTime.UtcNow + timeout;
+        while (Pool.Busy > 0 && DateTime.UtcNow < deadline) await Task.Delay(10).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Waits for a slot and starts generating on a thread of its own; chunks are buffered so a slow
     /// reader never holds up the other slots.
@@ -75,8 +86,9 @@ internal sealed class InferenceService
         {
             throw new ApiException(400, ex.Message);
         }
+        if (_shutdown.IsCancellationRequested) throw new ApiException(503, "the server is shutting down", "server_error", "shutting_down");
         var slot = await Pool.AcquireAsync(prompt.Tokens, cancellationToken).ConfigureAwait(false);
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
         var channel = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         bool opensReasoning = ReasoningSplitter.PromptOpensReasoning(prompt.Text);
         var task = Task.Factory.StartNew(() =>

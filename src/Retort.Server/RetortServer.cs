@@ -53,9 +53,20 @@ public sealed class RetortServer : IAsyncDisposable
         _state.Log($"listening on {BaseAddress} ({_state.Service.ModelId}, {_state.Options.Parallel} slot(s), context {_state.Service.ContextSize})");
     }
 
-    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+    /// <summary>Ends open generations (their streams finish at once), stops listening, and waits for the slots to be free.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        // Kestrel would wait for open streams to finish on their own; long answers are cut instead.
+        await _state.Service.ShutdownAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        await _state.Service.ShutdownAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+    }
 
-    public ValueTask DisposeAsync() => _app.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
 
     private static IPAddress ParseHost(string host)
     {

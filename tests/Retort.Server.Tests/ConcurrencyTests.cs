@@ -159,4 +159,24 @@ public sealed class ConcurrencyTests(ServerFixture fixture)
         holding.Dispose();
         await Concurrency.WaitForIdleAsync(http);
     }
+
+    [Fact]
+    public async Task Stopping_the_server_ends_open_streams_promptly()
+    {
+        var server = await fixture.StartAsync(new ServerOptions { Parallel = 2, QueueLength = 0, ContextSize = 4096 });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+        {
+            Content = Http.JsonBody(new { messages = new[] { new { role = "user", content = "hi" } }, stream = true, max_tokens = 4000, ignore_eos = true }),
+        };
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await server.DisposeAsync();
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stopping took {clock.Elapsed}");
+        // The stream ends (cut short, with its final chunk and [DONE]) instead of running 4000 tokens.
+        string rest = await reader.ReadToEndAsync();
+        Assert.EndsWith("data: [DONE]\n\n", rest);
+    }
 }
