@@ -19,6 +19,7 @@ public static class Program
             ShowCommand.Create(io),
             SynthCommand.Create(io),
             BenchCommand.Create(io),
+            ServeCommand.Create(io),
         };
         try
         {

@@ -19,10 +19,15 @@ public sealed class Generator
     private readonly LoadedModel _model;
     private readonly List<int> _cached = new();
     private readonly int[] _single = new int[1];
+    private readonly ForwardLock? _forwardLock;
+    private float[] _logits = [];
 
-    public Generator(LoadedModel model, int contextSize)
+    /// <param name="forwardLock">Given when other generators run on the same model at the same time
+    /// (a server's slots): each forward pass then holds it, and its logits are copied out before release.</param>
+    public Generator(LoadedModel model, int contextSize, ForwardLock? forwardLock = null)
     {
         _model = model;
+        _forwardLock = forwardLock;
         Cache = model.Transformer.CreateCache(contextSize);
     }
 
@@ -64,7 +69,7 @@ public sealed class Generator
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(PromptBatch, prompt.Count - i);
-            logits = _model.Transformer.ForwardInPlace(promptArray.AsSpan(i, count), Cache);
+            logits = Forward(promptArray.AsSpan(i, count));
             _cached.AddRange(promptArray.AsSpan(i, count));
         }
         promptClock.Stop();
@@ -110,7 +115,7 @@ public sealed class Generator
             }
             if (generated.Count >= options.MaxTokens || Cache.Length >= Cache.Capacity) break;
             _single[0] = next;
-            logits = _model.Transformer.ForwardInPlace(_single, Cache);
+            logits = Forward(_single);
             _cached.Add(next);
         }
         if (!stops.Stopped) Release(stops.Push(decoder.Flush()));
@@ -130,6 +135,24 @@ public sealed class Generator
             PromptTime = promptClock.Elapsed,
             GenerationTime = genClock.Elapsed,
         };
+    }
+
+    private Span<float> Forward(ReadOnlySpan<int> tokens)
+    {
+        if (_forwardLock == null) return _model.Transformer.ForwardInPlace(tokens, Cache);
+        _forwardLock.Enter();
+        try
+        {
+            // The model's logits buffer belongs to whichever sequence runs next: keep our own copy.
+            var shared = _model.Transformer.ForwardInPlace(tokens, Cache);
+            if (_logits.Length < shared.Length) _logits = new float[shared.Length];
+            shared.CopyTo(_logits);
+            return _logits.AsSpan(0, shared.Length);
+        }
+        finally
+        {
+            _forwardLock.Exit();
+        }
     }
 
     private int CommonPrefix(IReadOnlyList<int> prompt)

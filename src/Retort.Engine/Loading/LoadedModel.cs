@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Retort.Engine.Formats.Gguf;
+using Retort.Engine.Generation;
 using Retort.Engine.Formats.SafeTensors;
 using Retort.Engine.Model;
 using Retort.Engine.Templates;
@@ -38,6 +39,9 @@ public sealed class LoadedModel : IDisposable
     public ModelConfig Config { get; }
 
     public Transformer Transformer { get; }
+
+    /// <summary>Held around each forward pass by generators that share this model concurrently.</summary>
+    public ForwardLock ForwardLock { get; } = new();
 
     public Tokenizer Tokenizer { get; }
 

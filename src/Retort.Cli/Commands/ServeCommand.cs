@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Retort.Server;
+
+namespace Retort.Cli.Commands;
+
+/// <summary><c>retort serve MODEL</c>: the OpenAI- and Ollama-compatible HTTP server with its chat page.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var defaults = new ServerOptions();
+        var model = new ModelArgument();
+        var host = new Option<string>("--host") { Description = "address to listen on (127.0.0.1: this machine only)", DefaultValueFactory = _ => defaults.Host };
+        var port = new Option<int>("--port") { Description = "port to listen on (0: any free one)", DefaultValueFactory = _ => defaults.Port };
+        var parallel = new Option<int>("--parallel") { Description = "conversations generated at the same time, each with its own KV cache", DefaultValueFactory = _ => defaults.Parallel };
+        var ctx = new Option<int?>("--ctx") { Description = "context size of each slot in tokens (default: the model's, at most 4096)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every endpoint but /health" };
+        var logPrompts = new Option<bool>("--log-prompts") { Description = "log prompts and answers (off: only sizes and timings)" };
+        var queue = new Option<int>("--queue") { Description = "requests that may wait for a free slot before the server answers 429", DefaultValueFactory = _ => defaults.QueueLength };
+        var command = new Command("serve", "Serve a model over HTTP: OpenAI and Ollama APIs, metrics, and a chat page at /")
+        {
+            host, port, parallel, ctx, apiKey, logPrompts, queue,
+        };
+        model.AddTo(command, withTemplate: true);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var loaded = model.Load(result);
+            var options = new ServerOptions
+            {
+                Host = result.GetValue(host)!,
+                Port = result.GetValue(port),
+                Parallel = result.GetValue(parallel),
+                ContextSize = result.GetValue(ctx),
+                ApiKey = result.GetValue(apiKey),
+                LogPrompts = result.GetValue(logPrompts),
+                QueueLength = result.GetValue(queue),
+            };
+            // Ctrl-C and SIGTERM (a service manager) both end the server cleanly: open streams are
+            // cancelled and their slots freed before the model is unmapped.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void OnSignal(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+            await using var server = new RetortServer(loaded, options, io.Error);
+            if (options.ApiKey is null && !IsLoopback(options.Host))
+                io.Error.WriteLine($"warning: listening on {options.Host} without --api-key: anyone who can reach this machine can use the model");
+            await server.StartAsync(stop.Token);
+            io.Out.WriteLine($"Retort is serving {loaded.Path} at {server.BaseAddress} (Ctrl-C stops it)");
+            io.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: shut down cleanly.
+            }
+            await server.StopAsync(CancellationToken.None);
+            return 0;
+        });
+        return command;
+    }
+
+    private static bool IsLoopback(string host) =>
+        host == "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+}

@@ -1,0 +1,12 @@
+namespace Retort.Server;
+
+/// <summary>A request the server refuses, turned into an OpenAI-style error object with this status.</summary>
+internal sealed class ApiException(int status, string message, string type = "invalid_request_error", string? code = null)
+    : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public string Type { get; } = type;
+
+    public string? Code { get; } = code;
+}

@@ -1,0 +1,122 @@
+using System.Threading.Channels;
+using Retort.Engine;
+using Retort.Engine.Generation;
+using Retort.Engine.Loading;
+using Retort.Engine.Sampling;
+using EngineMessage = Retort.Engine.Templates.ChatMessage;
+
+namespace Retort.Server;
+
+/// <summary>The engine behind the endpoints: prompt building, slots, and generations on their own threads.</summary>
+internal sealed class InferenceService
+{
+    public InferenceService(LoadedModel model, int parallel, int contextSize, int queueLength)
+    {
+        if (parallel < 1) throw new RetortException($"--parallel must be at least 1, found {parallel}");
+        if (contextSize < 2) throw new RetortException($"--ctx must be at least 2, found {contextSize}");
+        Model = model;
+        ContextSize = contextSize;
+        Pool = new SlotPool(model, parallel, contextSize, Math.Max(0, queueLength));
+        ModelId = ModelName(model.Path);
+    }
+
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public LoadedModel Model { get; }
+
+    public int ContextSize { get; }
+
+    public SlotPool Pool { get; }
+
+    /// <summary>Counted here, where every generation ends, so those of clients that left are counted too.</summary>
+    public ServerMetrics Metrics { get; } = new();
+
+    /// <summary>The name clients use for the model: its file or folder name without extension.</summary>
+    public string ModelId { get; }
+
+    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+
+    public static string ModelName(string path)
+    {
+        string name = Path.GetFileName(path.TrimEnd('/', '\\'));
+        return name.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase) ? name[..^5] : name;
+    }
+
+    /// <summary>True for the names that mean this model (an absent name does too).</summary>
+    public bool IsThisModel(string? name) =>
+        string.IsNullOrEmpty(name) || name == ModelId || name == ModelId + ":latest" || name == Model.Path;
+
+    /// <summary>Renders a conversation with the chat template and tokenizes it.</summary>
+    public Prompt ChatPrompt(IReadOnlyList<EngineMessage> messages)
+    {
+        if (Model.ChatTemplate == null)
+            throw new ApiException(400, "the model has no chat template; use /v1/completions or raw prompts");
+        string text = Model.ChatTemplate.Render(messages, addGenerationPrompt: true, Model.BosToken, Model.EosToken);
+        return new Prompt(text, Model.Tokenizer.Encode(text, addSpecialTokens: false));
+    }
+
+    /// <summary>A raw prompt, tokenized as is (with the tokenizer's own BOS).</summary>
+    public Prompt RawPrompt(string text) => new(text, Model.Tokenizer.Encode(text, addSpecialTokens: true));
+
+    /// <summary>Stops every generation and refuses new ones, then waits (bounded) until no slot is busy,
+    /// so the model can be unmapped safely.</summary>
+    public async Task ShutdownAsync(TimeSpan timeout)
+    {
+        _shutdown.Cancel();
+        var deadline = DateTime.UtcNow + timeout;
+        while (Pool.Busy > 0 && DateTime.UtcNow < deadline) await Task.Delay(10).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits for a slot and starts generating on a thread of its own; chunks are buffered so a slow
+    /// reader never holds up the other slots.
+    /// </summary>
+    /// <exception cref="ServerBusyException">Every slot is busy and the queue is full.</exception>
+    public async Task<RunningGeneration> StartAsync(Prompt prompt, SamplingOptions options, CancellationToken cancellationToken)
+    {
+        if (prompt.Tokens.Length == 0) throw new ApiException(400, "the prompt is empty");
+        if (prompt.Tokens.Length >= ContextSize)
+            throw new ApiException(400,
+                $"the prompt has {prompt.Tokens.Length} tokens but the context holds {ContextSize}", code: "context_length_exceeded");
+        try
+        {
+            options.Validate();
+        }
+        catch (RetortException ex)
+        {
+            throw new ApiException(400, ex.Message);
+        }
+        if (_shutdown.IsCancellationRequested) throw new ApiException(503, "the server is shutting down", "server_error", "shutting_down");
+        var slot = await Pool.AcquireAsync(prompt.Tokens, cancellationToken).ConfigureAwait(false);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+        var channel = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        bool opensReasoning = ReasoningSplitter.PromptOpensReasoning(prompt.Text);
+        var task = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                var result = slot.Generator.Generate(prompt.Tokens, options, opensReasoning, c => channel.Writer.TryWrite(c), cts.Token);
+                Metrics.CountTokens(result.PromptTokens.Count, result.Tokens.Count);
+                if (result.FinishReason == FinishReason.Cancelled) Metrics.CountCancelled();
+                return result;
+            }
+            catch (OperationCanceledException)
+            {
+                // Cancelled during the prompt: report it like a cancelled generation.
+                Metrics.CountCancelled();
+                return new GenerationResult
+                {
+                    PromptTokens = prompt.Tokens, ReusedPromptTokens = 0, Tokens = [], Text = "", Reasoning = "", Answer = "",
+                    FinishReason = FinishReason.Cancelled, PromptTime = TimeSpan.Zero, GenerationTime = TimeSpan.Zero,
+                };
+            }
+            finally
+            {
+                channel.Writer.TryComplete();
+                Pool.Release(slot);
+                cts.Dispose();
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return new RunningGeneration(channel.Reader, task, cts);
+    }
+}

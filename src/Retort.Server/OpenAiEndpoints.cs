@@ -1,0 +1,202 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Retort.Engine.Generation;
+using Retort.Engine.Sampling;
+using EngineMessage = Retort.Engine.Templates.ChatMessage;
+
+namespace Retort.Server;
+
+/// <summary>The OpenAI-compatible API: /v1/chat/completions, /v1/completions, /v1/models.</summary>
+internal static class OpenAiEndpoints
+{
+    public static IResult Models(ServerState state) => Results.Json(new JsonObject
+    {
+        ["object"] = "list",
+        ["data"] = new JsonArray(new JsonObject
+        {
+            ["id"] = state.Service.ModelId,
+            ["object"] = "model",
+            ["created"] = state.Service.LoadedAt.ToUnixTimeSeconds(),
+            ["owned_by"] = "retort",
+        }),
+    }, Json.Options);
+
+    public static async Task ChatCompletions(HttpContext context, ServerState state)
+    {
+        var body = await Json.ReadObjectAsync(context);
+        string? model = Json.String(body, "model");
+        state.CheckModel(model);
+        var messages = ReadMessages(body, state.Options.MaxMessages);
+        var options = ReadSampling(body, state);
+        bool stream = Json.Bool(body, "stream") ?? false;
+        var prompt = state.Service.ChatPrompt(messages);
+        var ct = context.RequestAborted;
+        var run = await state.Service.StartAsync(prompt, options, ct);
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        long created = Json.UnixNow();
+        string modelId = state.Service.ModelId;
+        try
+        {
+            if (!stream)
+            {
+                var r = await run.Completion;
+                state.LogGeneration("/v1/chat/completions", prompt, r);
+                var message = new JsonObject { ["role"] = "assistant", ["content"] = r.Answer };
+                if (r.Reasoning.Length > 0) message["reasoning_content"] = r.Reasoning;
+                await Results.Json(new JsonObject
+                {
+                    ["id"] = id,
+                    ["object"] = "chat.completion",
+                    ["created"] = created,
+                    ["model"] = modelId,
+                    ["choices"] = new JsonArray(new JsonObject
+                    {
+                        ["index"] = 0,
+                        ["message"] = message,
+                        ["logprobs"] = null,
+                        ["finish_reason"] = ServerState.FinishName(r.FinishReason),
+                    }),
+                    ["usage"] = Usage(r),
+                }, Json.Options).ExecuteAsync(context);
+                return;
+            }
+
+            JsonObject Chunk(JsonObject delta, string? finish) => new()
+            {
+                ["id"] = id,
+                ["object"] = "chat.completion.chunk",
+                ["created"] = created,
+                ["model"] = modelId,
+                ["choices"] = new JsonArray(new JsonObject
+                {
+                    ["index"] = 0, ["delta"] = delta, ["logprobs"] = null, ["finish_reason"] = finish,
+                }),
+            };
+
+            Sse.Begin(context.Response, "text/event-stream");
+            await Sse.EventAsync(context.Response, Chunk(new JsonObject { ["role"] = "assistant", ["content"] = "" }, null), ct);
+            await foreach (var chunk in run.Chunks.ReadAllAsync(ct))
+            {
+                string field = chunk.Kind == TextKind.Reasoning ? "reasoning_content" : "content";
+                await Sse.EventAsync(context.Response, Chunk(new JsonObject { [field] = chunk.Text }, null), ct);
+            }
+            var result = await run.Completion;
+            state.LogGeneration("/v1/chat/completions", prompt, result);
+            var last = Chunk(new JsonObject(), ServerState.FinishName(result.FinishReason));
+            last["usage"] = Usage(result);
+            await Sse.EventAsync(context.Response, last, ct);
+            await Sse.DoneAsync(context.Response, ct);
+        }
+        finally
+        {
+            // A client that went away (or any failure above) must not keep its slot generating.
+            if (!run.Completion.IsCompleted) run.Cancel();
+        }
+    }
+
+    public static async Task Completions(HttpContext context, ServerState state)
+    {
+        var body = await Json.ReadObjectAsync(context);
+        state.CheckModel(Json.String(body, "model"));
+        string text = body["prompt"] is JsonArray a
+            ? a.Count == 1 ? Json.Content(a[0]) ?? ""
+                : throw new ApiException(400, "'prompt' must be one string (batches are not supported)", code: "invalid_value")
+            : Json.String(body, "prompt") ?? throw new ApiException(400, "'prompt' is required", code: "missing_field");
+        var options = ReadSampling(body, state, defaultMaxTokens: 16);
+        bool stream = Json.Bool(body, "stream") ?? false;
+        var prompt = state.Service.RawPrompt(text);
+        var ct = context.RequestAborted;
+        var run = await state.Service.StartAsync(prompt, options, ct);
+        string id = "cmpl-" + Guid.NewGuid().ToString("N");
+        long created = Json.UnixNow();
+        JsonObject Body(string piece, string? finish) => new()
+        {
+            ["id"] = id,
+            ["object"] = "text_completion",
+            ["created"] = created,
+            ["model"] = state.Service.ModelId,
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["text"] = piece, ["index"] = 0, ["logprobs"] = null, ["finish_reason"] = finish,
+            }),
+        };
+        try
+        {
+            if (!stream)
+            {
+                var r = await run.Completion;
+                state.LogGeneration("/v1/completions", prompt, r);
+                var o = Body(r.Text, ServerState.FinishName(r.FinishReason));
+                o["usage"] = Usage(r);
+                await Results.Json(o, Json.Options).ExecuteAsync(context);
+                return;
+            }
+            Sse.Begin(context.Response, "text/event-stream");
+            var tagged = new TaggedText();
+            await foreach (var chunk in run.Chunks.ReadAllAsync(ct))
+                await Sse.EventAsync(context.Response, Body(tagged.Push(chunk), null), ct);
+            var result = await run.Completion;
+            state.LogGeneration("/v1/completions", prompt, result);
+            var last = Body(tagged.Finish(), ServerState.FinishName(result.FinishReason));
+            last["usage"] = Usage(result);
+            await Sse.EventAsync(context.Response, last, ct);
+            await Sse.DoneAsync(context.Response, ct);
+        }
+        finally
+        {
+            if (!run.Completion.IsCompleted) run.Cancel();
+        }
+    }
+
+    private static JsonObject Usage(GenerationResult r) => new()
+    {
+        ["prompt_tokens"] = r.PromptTokens.Count,
+        ["completion_tokens"] = r.Tokens.Count,
+        ["total_tokens"] = r.PromptTokens.Count + r.Tokens.Count,
+        // OpenAI's field for prompt caching: here the prefix found in the slot's KV cache.
+        ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = r.ReusedPromptTokens },
+    };
+
+    private static List<EngineMessage> ReadMessages(JsonObject body, int max)
+    {
+        if (body["messages"] is not JsonArray array || array.Count == 0)
+            throw new ApiException(400, "'messages' must be a non-empty array", code: "invalid_value");
+        if (array.Count > max)
+            throw new ApiException(400, $"too many messages: {array.Count}, at most {max}", code: "invalid_value");
+        var messages = new List<EngineMessage>();
+        foreach (var item in array)
+        {
+            if (item is not JsonObject m) throw new ApiException(400, "each message must be an object", code: "invalid_value");
+            string role = Json.String(m, "role") ?? throw new ApiException(400, "each message needs a 'role'", code: "missing_field");
+            if (role == "developer") role = "system";
+            if (role is not ("system" or "user" or "assistant" or "tool"))
+                throw new ApiException(400, $"unknown message role '{role}'", code: "invalid_value");
+            messages.Add(new EngineMessage(role, Json.Content(m["content"])));
+        }
+        return messages;
+    }
+
+    private static SamplingOptions ReadSampling(JsonObject body, ServerState state, int? defaultMaxTokens = null)
+    {
+        var d = new SamplingOptions();
+        int? n = Json.Integer(body, "n");
+        if (n is not (null or 1)) throw new ApiException(400, "'n' must be 1: one choice per request", code: "invalid_value");
+        int? max = Json.Integer(body, "max_completion_tokens") is int mct ? mct : Json.Integer(body, "max_tokens");
+        string maxName = body.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        return new SamplingOptions
+        {
+            Temperature = (float)(Json.Number(body, "temperature") ?? d.Temperature),
+            TopP = (float)(Json.Number(body, "top_p") ?? d.TopP),
+            TopK = Json.Integer(body, "top_k") ?? d.TopK,
+            MinP = (float)(Json.Number(body, "min_p") ?? d.MinP),
+            PresencePenalty = (float)(Json.Number(body, "presence_penalty") ?? 0),
+            FrequencyPenalty = (float)(Json.Number(body, "frequency_penalty") ?? 0),
+            RepetitionPenalty = (float)(Json.Number(body, "repetition_penalty") ?? 1),
+            Seed = Json.Integer(body, "seed"),
+            MaxTokens = state.MaxTokens(max ?? (defaultMaxTokens is int dm ? Math.Min(dm, state.Service.ContextSize) : null), maxName),
+            StopStrings = Json.Strings(body, "stop"),
+            // vLLM's and llama.cpp's extension: benchmarks and tests that need a fixed length.
+            IgnoreEos = Json.Bool(body, "ignore_eos") ?? false,
+        };
+    }
+}

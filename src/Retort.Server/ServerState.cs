@@ -1,0 +1,51 @@
+using Retort.Engine.Generation;
+
+namespace Retort.Server;
+
+/// <summary>What every endpoint shares: the engine, the counters, the settings and the log.</summary>
+internal sealed class ServerState(InferenceService service, ServerOptions options, TextWriter? log)
+{
+    private readonly object _logGate = new();
+
+    public InferenceService Service { get; } = service;
+
+    public ServerOptions Options { get; } = options;
+
+    public ServerMetrics Metrics => Service.Metrics;
+
+    public void Log(string line)
+    {
+        if (log == null) return;
+        lock (_logGate) log.WriteLine($"{DateTimeOffset.UtcNow:HH:mm:ss} {line}");
+    }
+
+    /// <summary>Logs a finished generation: sizes and timings always, the text only with --log-prompts.</summary>
+    public void LogGeneration(string endpoint, Prompt prompt, GenerationResult r)
+    {
+        Log($"{endpoint}: {r.PromptTokens.Count} prompt tokens ({r.ReusedPromptTokens} reused), {r.Tokens.Count} generated, " +
+            $"finish {r.FinishReason.ToString().ToLowerInvariant()}, {(r.PromptTime + r.GenerationTime).TotalMilliseconds:F0} ms");
+        if (Options.LogPrompts) Log($"{endpoint}: prompt {Escape(prompt.Text)}\n{endpoint}: output {Escape(r.Text)}");
+    }
+
+    private static string Escape(string s) => System.Text.Json.JsonSerializer.Serialize(s, Json.Options);
+
+    /// <summary>The model must be this one (an absent name means it too); anything else is 404.</summary>
+    public void CheckModel(string? name)
+    {
+        if (!Service.IsThisModel(name))
+            throw new ApiException(404, $"the model '{name}' does not exist; this server has '{Service.ModelId}'",
+                code: "model_not_found");
+    }
+
+    /// <summary>max_tokens and friends: at least 1, at most the context.</summary>
+    public int MaxTokens(int? requested, string name)
+    {
+        if (requested == null) return Service.ContextSize;
+        if (requested < 1 || requested > Service.ContextSize)
+            throw new ApiException(400, $"'{name}' must be between 1 and the context size {Service.ContextSize}, found {requested}",
+                code: "invalid_value");
+        return requested.Value;
+    }
+
+    public static string FinishName(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";
+}
