@@ -1,4 +1,4 @@
-using Retort.Cli.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Cli.Tests;
 

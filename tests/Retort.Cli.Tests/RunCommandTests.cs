@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Retort.Cli.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Cli.Tests;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Retort.Cli.Tests.Support;
+using Retort.Tests.Support;
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Loading;
 using Retort.Engine.Tensors;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.AI;
-using Retort.Server.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 

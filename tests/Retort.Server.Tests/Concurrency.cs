@@ -1,4 +1,4 @@
-using Retort.Server.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 

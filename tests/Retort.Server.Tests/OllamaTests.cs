@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Retort.Server.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 

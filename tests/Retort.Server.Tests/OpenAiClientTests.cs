@@ -3,7 +3,7 @@
 using System.ClientModel;
 using OpenAI;
 using OpenAI.Chat;
-using Retort.Server.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 

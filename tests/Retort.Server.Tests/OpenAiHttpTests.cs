@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Retort.Server.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 

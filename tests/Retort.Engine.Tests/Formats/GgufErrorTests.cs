@@ -1,5 +1,5 @@
 using Retort.Engine.Formats.Gguf;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Formats;
 

@@ -1,6 +1,6 @@
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Tensors;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Formats;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Retort.Engine.Formats.Gguf;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Retort.Engine.Tests.Formats;

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Formats.SafeTensors;
 using Retort.Engine.Tensors;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Formats;
 

@@ -1,7 +1,7 @@
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
 using Retort.Engine.Sampling;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Generation;
 

@@ -3,7 +3,7 @@ using Retort.Engine.Loading;
 using Retort.Engine.Model;
 using Retort.Engine.Quantization;
 using Retort.Engine.Tensors;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Model;
 

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Retort.Engine.Formats.SafeTensors;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Model;
 

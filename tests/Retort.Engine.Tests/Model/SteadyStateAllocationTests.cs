@@ -1,6 +1,6 @@
 using Retort.Engine.Loading;
 using Retort.Engine.Sampling;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Model;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Retort.Engine.Templates;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Templates;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
 using Retort.Engine.Synthesis;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Engine.Tests.Tokenization;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 using Retort.Engine.Tokenization;
 
 namespace Retort.Engine.Tests.Tokenization;

@@ -121,7 +121,7 @@ public sealed class ReferenceFixtureTests
         {
             if (!GgufCache.TryGetValue(model, out var t))
             {
-                var (tokens, types, merges) = TokenizerFixtures.GgufStyleMetadata(Support.Fixtures.Path(model, "hf", "tokenizer.json"));
+                var (tokens, types, merges) = TokenizerFixtures.GgufStyleMetadata(Retort.Tests.Support.Fixtures.Path(model, "hf", "tokenizer.json"));
                 t = Tokenizer.FromVocabulary(tokens, types, merges, "qwen2", 460, 457, addBos: true);
                 GgufCache[model] = t;
             }

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 using Retort.Engine.Tokenization;
 
 namespace Retort.Engine.Tests.Tokenization;

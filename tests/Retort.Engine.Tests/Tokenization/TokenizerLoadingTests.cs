@@ -1,4 +1,4 @@
-using Retort.Engine.Tests.Support;
+using Retort.Tests.Support;
 using Retort.Engine.Tokenization;
 
 namespace Retort.Engine.Tests.Tokenization;

@@ -1,3 +1,4 @@
+using Retort.Tests.Support;
 using Retort.Engine.Loading;
 
 namespace Retort.Server.Tests.Support;

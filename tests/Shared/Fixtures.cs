@@ -1,4 +1,4 @@
-namespace Retort.Engine.Tests.Support;
+namespace Retort.Tests.Support;
 
 /// <summary>
 /// Locates ../shared/fixtures (the reference data made with Hugging Face transformers and
