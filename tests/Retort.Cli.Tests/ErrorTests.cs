@@ -1,3 +1,5 @@
+using Retort.Engine.Formats.Gguf;
+using Retort.Engine.Tensors;
 using Retort.Tests.Support;
 
 namespace Retort.Cli.Tests;
@@ -70,6 +72,36 @@ public sealed class ErrorTests : IDisposable
         File.WriteAllText(config, File.ReadAllText(config).Replace("\"qwen2\"", "\"mamba\""));
         var (code, _, err) = CliRunner.Run("show", _dir);
         AssertOneLineError(code, err, "mamba");
+    }
+
+    /// <summary>Copies the micro f32 GGUF with some metadata values or tensor types changed.</summary>
+    private string RewriteGguf(string name, Func<string, GgufValue, GgufValue> metadata, Func<TensorData, GgmlType> type)
+    {
+        string path = Path.Combine(_dir, name);
+        using var gguf = GgufFile.Open(Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"));
+        var writer = new GgufWriter();
+        foreach (string key in gguf.MetadataKeys) writer.SetMetadata(key, metadata(key, gguf.Metadata[key]));
+        foreach (var t in gguf.TensorList) writer.AddTensor(t.Name, type(t), t.Shape, t.AllBytes());
+        writer.Write(path);
+        return path;
+    }
+
+    [Fact]
+    public void AGgufOfAnUnsupportedArchitecture()
+    {
+        string path = RewriteGguf("mamba.gguf", (k, v) => k == "general.architecture" ? GgufValue.Of("mamba") : v, t => t.Type);
+        var (code, _, err) = CliRunner.Run("run", path, "-p", "hi");
+        AssertOneLineError(code, err, "architecture 'mamba' is not supported");
+    }
+
+    [Fact]
+    public void AWeightOfATypeRetortCannotCompute()
+    {
+        // I32 has the same size as F32, so the file stays valid: only the model loader can object.
+        string path = RewriteGguf("i32.gguf", (_, v) => v, t => t.Name == "blk.0.ffn_up.weight" ? GgmlType.I32 : t.Type);
+        var (code, _, err) = CliRunner.Run("show", path);
+        AssertOneLineError(code, err, "blk.0.ffn_up.weight");
+        Assert.Contains("I32", err);
     }
 
     [Fact]
