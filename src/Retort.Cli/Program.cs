@@ -20,6 +20,7 @@ public static class Program
             SynthCommand.Create(io),
             BenchCommand.Create(io),
             ServeCommand.Create(io),
+            QuantizeCommand.Create(io),
         };
         try
         {

@@ -1,0 +1,64 @@
+using Retort.Engine.Formats.Gguf;
+using Retort.Engine.Quantization;
+using Retort.Engine.Synthesis;
+using Retort.Engine.Tensors;
+
+namespace Retort.Engine.Conversion;
+
+/// <summary>
+/// Re-quantizes a GGUF: every 2-D weight matrix is dequantized row by row and quantized to the target
+/// type (for q4_k_m, llama.cpp's per-tensor mix), while 1-D tensors (norms, biases) and all metadata
+/// are copied, with general.file_type updated. Rows are streamed, so memory stays near one row.
+/// </summary>
+public static class GgufRequantizer
+{
+    /// <summary>Writes <paramref name="outPath"/> atomically and returns the number of tensors converted.</summary>
+    public static int Requantize(string inPath, string outPath, string typeName)
+    {
+        var (type, fileType) = SyntheticModel.ParseType(typeName);
+        using var gguf = GgufFile.Open(inPath);
+        string arch = gguf.GetString("general.architecture") ?? "";
+        int layers = (int)(gguf.GetInteger($"{arch}.block_count") ?? 0);
+        bool tied = !gguf.Tensors.ContainsKey("output.weight");
+
+        var writer = new GgufWriter();
+        foreach (string key in gguf.MetadataKeys)
+            writer.SetMetadata(key, key == "general.file_type" ? GgufValue.Of((uint)fileType) : gguf.Metadata[key]);
+        if (!gguf.Metadata.ContainsKey("general.file_type")) writer.SetMetadata("general.file_type", GgufValue.Of((uint)fileType));
+
+        int converted = 0;
+        foreach (var tensor in gguf.TensorList)
+        {
+            if (tensor.Shape.Length != 2)
+            {
+                writer.AddTensor(tensor);
+                continue;
+            }
+            int rowLength = checked((int)tensor.RowLength);
+            GgmlType target = type == GgmlType.Q4_K ? SyntheticModel.Q4_K_M(tensor.Name, layers, rowLength, tied) : type;
+            if (rowLength % GgmlTypeInfo.BlockSize(target) != 0)
+                throw new RetortException(
+                    $"{inPath}: tensor '{tensor.Name}' has rows of {rowLength} elements, not a multiple of {target}'s block of {GgmlTypeInfo.BlockSize(target)}");
+            if (!GgmlTypeInfo.IsSupported(tensor.Type))
+                throw new RetortException($"{inPath}: tensor '{tensor.Name}' has type {tensor.Type}, which Retort cannot dequantize");
+            var source = tensor;
+            writer.AddTensor(tensor.Name, target, tensor.Shape, stream => WriteRows(source, target, stream));
+            converted++;
+        }
+        writer.Write(outPath);
+        return converted;
+    }
+
+    private static void WriteRows(TensorData tensor, GgmlType target, Stream stream)
+    {
+        int rowLength = (int)tensor.RowLength;
+        var row = new float[rowLength];
+        var bytes = new byte[GgmlTypeInfo.RowBytes(target, rowLength)];
+        for (long r = 0; r < tensor.RowCount; r++)
+        {
+            Dequantize.Row(tensor.Type, tensor.RowBytes(r), row);
+            Quantize.Row(target, row, bytes);
+            stream.Write(bytes);
+        }
+    }
+}
