@@ -21,6 +21,7 @@ public static class Program
             BenchCommand.Create(io),
             ServeCommand.Create(io),
             QuantizeCommand.Create(io),
+            ConvertCommand.Create(io),
         };
         try
         {

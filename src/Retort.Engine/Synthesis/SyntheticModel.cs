@@ -68,40 +68,9 @@ public static class SyntheticModel
 
         var vocab = HfVocabulary.Read(tokenizerDir, c.VocabSize);
         string pre = preset.PreTokenizer == "qwen2" && vocab.HasDeepSeekMarkers ? "deepseek-r1-qwen" : preset.PreTokenizer;
-        string arch = c.Architecture;
 
         var w = new GgufWriter();
-        w.SetMetadata("general.architecture", GgufValue.Of(arch));
-        w.SetMetadata("general.name", GgufValue.Of($"{preset.Name} (synthetic, random weights)"));
-        w.SetMetadata($"{arch}.block_count", GgufValue.Of((uint)c.LayerCount));
-        w.SetMetadata($"{arch}.context_length", GgufValue.Of((uint)c.ContextLength));
-        w.SetMetadata($"{arch}.embedding_length", GgufValue.Of((uint)c.HiddenSize));
-        w.SetMetadata($"{arch}.feed_forward_length", GgufValue.Of((uint)c.FeedForwardSize));
-        w.SetMetadata($"{arch}.attention.head_count", GgufValue.Of((uint)c.HeadCount));
-        w.SetMetadata($"{arch}.attention.head_count_kv", GgufValue.Of((uint)c.KvHeadCount));
-        if (c.HeadDim != c.HiddenSize / c.HeadCount)
-        {
-            w.SetMetadata($"{arch}.attention.key_length", GgufValue.Of((uint)c.HeadDim));
-            w.SetMetadata($"{arch}.attention.value_length", GgufValue.Of((uint)c.HeadDim));
-        }
-        w.SetMetadata($"{arch}.rope.freq_base", GgufValue.Of(c.RopeTheta));
-        w.SetMetadata($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(c.RmsNormEps));
-        if (arch == "llama")
-        {
-            w.SetMetadata("llama.vocab_size", GgufValue.Of((uint)c.VocabSize));
-            w.SetMetadata("llama.rope.dimension_count", GgufValue.Of((uint)c.HeadDim));
-        }
-        w.SetMetadata("general.file_type", GgufValue.Of((uint)fileType));
-        w.SetMetadata("tokenizer.ggml.model", GgufValue.Of("gpt2"));
-        w.SetMetadata("tokenizer.ggml.pre", GgufValue.Of(pre));
-        w.SetMetadata("tokenizer.ggml.tokens", GgufValue.Of(vocab.Tokens));
-        w.SetMetadata("tokenizer.ggml.token_type", GgufValue.Of(vocab.TokenTypes));
-        w.SetMetadata("tokenizer.ggml.merges", GgufValue.Of(vocab.Merges));
-        if (vocab.BosId is int bos) w.SetMetadata("tokenizer.ggml.bos_token_id", GgufValue.Of((uint)bos));
-        if (vocab.EosId is int eos) w.SetMetadata("tokenizer.ggml.eos_token_id", GgufValue.Of((uint)eos));
-        if (vocab.PadId is int pad) w.SetMetadata("tokenizer.ggml.padding_token_id", GgufValue.Of((uint)pad));
-        w.SetMetadata("tokenizer.ggml.add_bos_token", GgufValue.Of(vocab.AddBos));
-        if (vocab.ChatTemplate != null) w.SetMetadata("tokenizer.chat_template", GgufValue.Of(vocab.ChatTemplate));
+        WriteMetadata(w, c, $"{preset.Name} (synthetic, random weights)", fileType, vocab, pre);
 
         int hidden = c.HiddenSize, q = c.HeadCount * c.HeadDim, kv = c.KvHeadCount * c.HeadDim, ff = c.FeedForwardSize;
         int index = 0;
@@ -139,6 +108,47 @@ public static class SyntheticModel
         if (dir != null && !Directory.Exists(dir)) throw new RetortException($"output folder not found: '{dir}'");
         w.Write(outPath);
         return w.TensorCount;
+    }
+
+    /// <summary>
+    /// The model and tokenizer metadata llama.cpp's converter writes for a Llama-family model
+    /// (shared by synth and convert).
+    /// </summary>
+    internal static void WriteMetadata(GgufWriter w, ModelConfig c, string name, int fileType, HfVocabulary vocab, string pre)
+    {
+        string arch = c.Architecture;
+        w.SetMetadata("general.architecture", GgufValue.Of(arch));
+        w.SetMetadata("general.name", GgufValue.Of(name));
+        w.SetMetadata($"{arch}.block_count", GgufValue.Of((uint)c.LayerCount));
+        w.SetMetadata($"{arch}.context_length", GgufValue.Of((uint)c.ContextLength));
+        w.SetMetadata($"{arch}.embedding_length", GgufValue.Of((uint)c.HiddenSize));
+        w.SetMetadata($"{arch}.feed_forward_length", GgufValue.Of((uint)c.FeedForwardSize));
+        w.SetMetadata($"{arch}.attention.head_count", GgufValue.Of((uint)c.HeadCount));
+        w.SetMetadata($"{arch}.attention.head_count_kv", GgufValue.Of((uint)c.KvHeadCount));
+        if (c.HeadDim != c.HiddenSize / c.HeadCount)
+        {
+            w.SetMetadata($"{arch}.attention.key_length", GgufValue.Of((uint)c.HeadDim));
+            w.SetMetadata($"{arch}.attention.value_length", GgufValue.Of((uint)c.HeadDim));
+        }
+        w.SetMetadata($"{arch}.rope.freq_base", GgufValue.Of(c.RopeTheta));
+        w.SetMetadata($"{arch}.attention.layer_norm_rms_epsilon", GgufValue.Of(c.RmsNormEps));
+        if (arch == "llama")
+        {
+            w.SetMetadata("llama.vocab_size", GgufValue.Of((uint)c.VocabSize));
+            w.SetMetadata("llama.rope.dimension_count", GgufValue.Of((uint)c.HeadDim));
+        }
+        w.SetMetadata("general.file_type", GgufValue.Of((uint)fileType));
+        w.SetMetadata("tokenizer.ggml.model", GgufValue.Of("gpt2"));
+        w.SetMetadata("tokenizer.ggml.pre", GgufValue.Of(pre));
+        w.SetMetadata("tokenizer.ggml.tokens", GgufValue.Of(vocab.Tokens));
+        w.SetMetadata("tokenizer.ggml.token_type", GgufValue.Of(vocab.TokenTypes));
+        w.SetMetadata("tokenizer.ggml.merges", GgufValue.Of(vocab.Merges));
+        if (vocab.BosId is int bos) w.SetMetadata("tokenizer.ggml.bos_token_id", GgufValue.Of((uint)bos));
+        if (vocab.EosId is int eos) w.SetMetadata("tokenizer.ggml.eos_token_id", GgufValue.Of((uint)eos));
+        if (vocab.PadId is int pad) w.SetMetadata("tokenizer.ggml.padding_token_id", GgufValue.Of((uint)pad));
+        w.SetMetadata("tokenizer.ggml.add_bos_token", GgufValue.Of(vocab.AddBos));
+        if (vocab.ChatTemplate != null) w.SetMetadata("tokenizer.chat_template", GgufValue.Of(vocab.ChatTemplate));
+
     }
 
     /// <summary>
