@@ -17,6 +17,8 @@ public static class Program
             RunCommand.Create(io),
             TokenizeCommand.Create(io),
             ShowCommand.Create(io),
+            StoreCommands.CreateList(io),
+            StoreCommands.CreateRemove(io),
         };
         try
         {
