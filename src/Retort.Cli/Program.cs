@@ -22,6 +22,8 @@ public static class Program
             ServeCommand.Create(io),
             QuantizeCommand.Create(io),
             ConvertCommand.Create(io),
+            StoreCommands.CreateList(io),
+            StoreCommands.CreateRemove(io),
         };
         try
         {

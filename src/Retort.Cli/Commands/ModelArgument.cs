@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Retort.Engine.Loading;
+using Retort.Hub.Store;
 
 namespace Retort.Cli.Commands;
 
@@ -8,7 +9,7 @@ internal sealed class ModelArgument
 {
     public Argument<string> Model { get; } = new("MODEL")
     {
-        Description = "a .gguf file or a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)",
+        Description = "a .gguf file, a Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a model name from `retort list`",
     };
 
     public Option<string?> ChatTemplate { get; } = new("--chat-template")
@@ -23,5 +24,6 @@ internal sealed class ModelArgument
     }
 
     public LoadedModel Load(ParseResult result, bool withTemplate = true, int threads = 0) =>
-        LoadedModel.Load(result.GetValue(Model)!, withTemplate ? result.GetValue(ChatTemplate) : null, threads);
+        LoadedModel.Load(ModelResolver.Resolve(result.GetValue(Model)!, LocalStore.Default()),
+            withTemplate ? result.GetValue(ChatTemplate) : null, threads);
 }
