@@ -2,7 +2,7 @@ using System.Text.Json;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
 using Retort.Training.Losses;
-using Retort.Training.Tests.Support;
+using Retort.Tests.Support;
 
 namespace Retort.Training.Tests;
 
