@@ -26,14 +26,7 @@ public sealed class ConvertCommandTests : IDisposable
 
         using var ours = GgufFile.Open(output);
         using var theirs = GgufFile.Open(Fixtures.Path(model, "gguf", $"{model}-{type}.gguf"));
-        Assert.Equal(theirs.Tensors.Keys.Order(), ours.Tensors.Keys.Order());
-        foreach (var t in theirs.TensorList)
-        {
-            var o = ours.Tensors[t.Name];
-            Assert.Equal(t.Type, o.Type);
-            Assert.Equal(t.Shape, o.Shape);
-            Assert.True(t.AllBytes().SequenceEqual(o.AllBytes()), $"{t.Name}: bytes differ");
-        }
+        GgufAssert.SameTensors(theirs, ours);
         foreach (string key in new[] { "general.architecture", "qwen2.block_count", "qwen2.embedding_length", "qwen2.feed_forward_length",
                      "qwen2.attention.head_count", "qwen2.attention.head_count_kv", "general.file_type", "tokenizer.ggml.model",
                      "tokenizer.ggml.pre", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id" })

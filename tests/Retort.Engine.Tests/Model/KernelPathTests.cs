@@ -1,7 +1,6 @@
-using Retort.Engine.Formats.Gguf;
+using Retort.Engine.Conversion;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
-using Retort.Engine.Quantization;
 using Retort.Engine.Tensors;
 using Retort.Tests.Support;
 
@@ -16,34 +15,6 @@ public sealed class KernelPathTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("retort-kernel-path-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    /// <summary>Writes a copy of a GGUF whose 2-D weights are re-quantized to <paramref name="type"/>.</summary>
-    private string Requantize(string source, GgmlType type)
-    {
-        using var gguf = GgufFile.Open(source);
-        var writer = new GgufWriter();
-        foreach (string key in gguf.MetadataKeys) writer.SetMetadata(key, gguf.Metadata[key]);
-        foreach (var t in gguf.TensorList)
-        {
-            if (t.Shape.Length != 2 || t.RowLength % 32 != 0)
-            {
-                writer.AddTensor(t);
-                continue;
-            }
-            var row = new float[t.RowLength];
-            long rowBytes = GgmlTypeInfo.RowBytes(type, t.RowLength);
-            var data = new byte[rowBytes * t.RowCount];
-            for (long r = 0; r < t.RowCount; r++)
-            {
-                Dequantize.Row(t.Type, t.RowBytes(r), row);
-                Quantize.Row(type, row, data.AsSpan((int)(r * rowBytes), (int)rowBytes));
-            }
-            writer.AddTensor(t.Name, type, t.Shape, data);
-        }
-        string path = Path.Combine(_dir, $"{Path.GetFileNameWithoutExtension(source)}-{type}.gguf");
-        writer.Write(path);
-        return path;
-    }
 
     private static double MaxLogitGap(LoadedModel model, int[] prompt)
     {
@@ -79,7 +50,8 @@ public sealed class KernelPathTests : IDisposable
     [Fact]
     public void Q4_0ModelRunsOnTheKernelsAndStaysNearTheF32Model()
     {
-        string q4 = Requantize(Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-f32.gguf"), GgmlType.Q4_0);
+        string q4 = Path.Combine(_dir, "qwen2-tiny-q4_0.gguf");
+        GgufRequantizer.Requantize(Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-f32.gguf"), q4, "q4_0");
         using var model = LoadedModel.Load(q4);
         var prompt = ReferenceLogits.TransformersF32("qwen2-tiny").Prompts[2];
         Assert.Equal(GgmlType.Q4_0, model.Weights.Tensors["blk.0.ffn_up.weight"].Type);
