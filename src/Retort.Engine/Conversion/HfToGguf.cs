@@ -54,9 +54,7 @@ public static class HfToGguf
         bool vector = tensor.Shape.Length == 1;
         int rowLength = vector ? 1 : (int)tensor.RowLength;
         int rows = vector ? (int)tensor.RowLength : (int)tensor.RowCount;
-        var all = new float[tensor.ElementCount];
-        for (long r = 0; r < tensor.RowCount; r++)
-            Dequantize.Row(tensor.Type, tensor.RowBytes(r), all.AsSpan((int)(r * tensor.RowLength), (int)tensor.RowLength));
+        float[] all = Dequantize.Tensor(tensor);
         var bytes = new byte[GgmlTypeInfo.RowBytes(target, rowLength)];
         int perHead = permuteHeads > 0 ? rows / permuteHeads : 0;
         for (int r = 0; r < rows; r++)

@@ -48,7 +48,7 @@ public sealed class Transformer : IDisposable
             return tensor;
         }
 
-        float[] Vector(string name, long length) => ToFloats(Tensor(name, length));
+        float[] Vector(string name, long length) => Dequantize.Tensor(Tensor(name, length));
 
         float[]? OptionalVector(string name, long length) => t.ContainsKey(name) ? Vector(name, length) : null;
 
@@ -164,13 +164,4 @@ public sealed class Transformer : IDisposable
     }
 
     public void Dispose() => _pool?.Dispose();
-
-    private static float[] ToFloats(TensorData tensor)
-    {
-        var result = new float[tensor.ElementCount];
-        long rowLength = tensor.RowLength;
-        for (long r = 0; r < tensor.RowCount; r++)
-            Dequantize.Row(tensor.Type, tensor.RowBytes(r), result.AsSpan((int)(r * rowLength), (int)rowLength));
-        return result;
-    }
 }

@@ -7,6 +7,16 @@ namespace Retort.Engine.Quantization;
 /// <summary>Scalar reference dequantization, bit-exact with ggml's block layouts and arithmetic.</summary>
 public static class Dequantize
 {
+    /// <summary>A whole tensor (under 2^31 elements) as float32, row by row.</summary>
+    internal static float[] Tensor(TensorData tensor)
+    {
+        var result = new float[tensor.ElementCount];
+        int rowLength = checked((int)tensor.RowLength);
+        for (long r = 0; r < tensor.RowCount; r++)
+            Row(tensor.Type, tensor.RowBytes(r), result.AsSpan(checked((int)(r * rowLength)), rowLength));
+        return result;
+    }
+
     /// <summary>
     /// Expands one row: <paramref name="dst"/>.Length elements from exactly the bytes they take in
     /// <paramref name="type"/>. A length that is not a whole number of blocks, or a source of the
