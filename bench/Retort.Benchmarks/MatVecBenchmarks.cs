@@ -45,8 +45,10 @@ internal sealed unsafe class MatVecCase : IDisposable
     private readonly MatMulKernel _kernel;
 
     private readonly int _batch;
+    private InterleavedWeights? _interleaved;
+    private readonly WorkerPool _poolForPacking;
 
-    public MatVecCase(GgmlType type, string shape, int threads, int batch = 1)
+    public MatVecCase(GgmlType type, string shape, int threads, int batch = 1, bool interleaved = false)
     {
         _batch = batch;
         _type = type;
@@ -73,6 +75,8 @@ internal sealed unsafe class MatVecCase : IDisposable
         for (int i = 0; i < _cols * batch; i++) _x[i] = rng.NextSingle() * 2 - 1;
         _pool = new WorkerPool(threads);
         _kernel = new MatMulKernel(_pool);
+        _poolForPacking = _pool;
+        if (interleaved) _interleaved = InterleavedWeights.Pack(type, _w, _rowBytes, _rows, _cols, _pool);
     }
 
     public long WeightBytes { get; }
@@ -83,11 +87,23 @@ internal sealed unsafe class MatVecCase : IDisposable
         return (int.Parse(p[0]), int.Parse(p[1]));
     }
 
-    public void Run() => _kernel.MatMul(_type, _w, _rowBytes, _rows, _cols, _x, _y, _batch);
+    /// <summary>Packs the weights again (measures load-time repacking).</summary>
+    public void Repack()
+    {
+        _interleaved?.Dispose();
+        _interleaved = InterleavedWeights.Pack(_type, _w, _rowBytes, _rows, _cols, _poolForPacking);
+    }
+
+    public void Run()
+    {
+        if (_interleaved != null) _kernel.MatMul(_interleaved, _x, _y, _batch);
+        else _kernel.MatMul(_type, _w, _rowBytes, _rows, _cols, _x, _y, _batch);
+    }
 
     public void Dispose()
     {
         _pool.Dispose();
+        _interleaved?.Dispose();
         NativeMemory.AlignedFree(_w);
         NativeMemory.AlignedFree(_x);
         NativeMemory.AlignedFree(_y);

@@ -20,6 +20,17 @@ public static class Program
             MemoryBandwidth.Measure();
             return 0;
         }
+        if (args.Length > 0 && args[0] == "--pack")
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                using var c = new MatVecCase(GgmlType.Q4_0, "1536x8960", threads, 1, interleaved: true);
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < 10; i++) c.Repack();
+                Console.WriteLine($"pack Q4_0 1536x8960 threads={threads}: {sw.Elapsed.TotalMilliseconds / 10:F2} ms, {c.WeightBytes * 10 / sw.Elapsed.TotalSeconds / 1e9:F2} GB/s");
+            }
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "--batch")
         {
             QuickBatch(args.Length > 1 ? int.Parse(args[1]) : 32);
@@ -41,18 +52,19 @@ public static class Program
     /// <summary>Prompt-processing shape: one matmul over a batch of tokens, reported as tokens/s and GOP/s.</summary>
     private static void QuickBatch(int batch)
     {
-        foreach (string type in new[] { "Q4_0", "Q8_0", "Q4_K", "Q6_K" })
+        foreach (string variant in new[] { "Q4_0", "Q4_0x8", "Q8_0", "Q8_0x8", "Q4_K", "Q6_K" })
         {
+            string type = variant[..4];
             foreach (int threads in new[] { 1, 2 })
             {
-                using var c = new MatVecCase(Enum.Parse<GgmlType>(type), "1536x8960", threads, batch);
+                using var c = new MatVecCase(Enum.Parse<GgmlType>(type), "1536x8960", threads, batch, interleaved: variant.EndsWith("x8"));
                 var sw = Stopwatch.StartNew();
                 while (sw.Elapsed.TotalSeconds < 0.3) c.Run();
                 sw.Restart();
                 int n = 0;
                 while (sw.Elapsed.TotalSeconds < 1) { c.Run(); n++; }
                 double s = sw.Elapsed.TotalSeconds / n;
-                Console.WriteLine($"{type,-5} 1536x8960 batch={batch} threads={threads}  {s * 1e3,8:F2} ms  {batch / s,8:F0} tok/s  {2.0 * 1536 * 8960 * batch / s / 1e9,6:F1} GOP/s");
+                Console.WriteLine($"{variant,-6} 1536x8960 batch={batch} threads={threads}  {s * 1e3,8:F2} ms  {batch / s,8:F0} tok/s  {2.0 * 1536 * 8960 * batch / s / 1e9,6:F1} GOP/s");
             }
         }
     }

@@ -39,6 +39,8 @@ internal static class BenchCommand
             using var loaded = model.Load(result, withTemplate: false, threads: t);
             load.Stop();
             var transformer = loaded.Transformer;
+            // Time the steady state: weights finish their background re-layout first (reported apart).
+            var interleave = transformer.WaitForInterleaving();
             int vocab = loaded.Config.VocabSize;
             if (Math.Max(p, n) > loaded.Config.ContextLength)
                 throw new RetortException($"-p/-n of {Math.Max(p, n)} exceed the model's context of {loaded.Config.ContextLength}");
@@ -90,6 +92,7 @@ internal static class BenchCommand
                     n_gen = n,
                     repetitions = r,
                     load_seconds = load.Elapsed.TotalSeconds,
+                    interleave_seconds = interleave.TotalSeconds,
                     pp_tokens_per_second = p > 0 ? Stats(pp) : null,
                     tg_tokens_per_second = n > 0 ? Stats(tg) : null,
                     peak_rss_bytes = rss,
@@ -106,7 +109,7 @@ internal static class BenchCommand
             if (p > 0) table.AddRow(modelName, sizeText, paramsText, usedThreads.ToString(), $"pp{p}", Stats(pp).ToString());
             if (n > 0) table.AddRow(modelName, sizeText, paramsText, usedThreads.ToString(), $"tg{n}", Stats(tg).ToString());
             console.Write(table);
-            console.WriteLine($"load {load.Elapsed.TotalSeconds:F2} s, peak resident memory {rss / (1024.0 * 1024):F0} MiB, {r} repetitions after one warm-up");
+            console.WriteLine($"load {load.Elapsed.TotalSeconds:F2} s (+{interleave.TotalSeconds:F2} s background weight re-layout), peak resident memory {rss / (1024.0 * 1024):F0} MiB, {r} repetitions after one warm-up");
             return 0;
         });
         return command;

@@ -31,6 +31,7 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     private float* _x;
     private float* _y;
     private int _batch;
+    private InterleavedWeights? _packed;
 
     public MatMulKernel(WorkerPool pool) => _pool = pool;
 
@@ -80,8 +81,30 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         _y = null;
     }
 
+    /// <summary>y (batch × Rows) = weights · x (batch × Cols) for weights interleaved at load.</summary>
+    public void MatMul(InterleavedWeights weights, float* x, float* y, int batch)
+    {
+        if (batch < 0) throw new RetortException($"matmul: bad batch {batch}");
+        if (batch == 0) return;
+        _act.QuantizeQ8(x, weights.Cols, batch);
+        _packed = weights;
+        _rows = weights.Rows;
+        _cols = weights.Cols;
+        _y = y;
+        _batch = batch;
+        int groups = weights.Rows / 8;
+        _pool.Run(this, groups, Math.Max(1, RowGrain / 8));
+        _packed = null;
+        _y = null;
+    }
+
     void IRangeJob.Execute(int begin, int end)
     {
+        if (_packed != null)
+        {
+            ExecuteInterleaved(_packed, begin, end);
+            return;
+        }
         // For a batch, walk the chunk in row tiles small enough to stay in L2 while every token
         // passes over them (token-inner), so weights come from memory once per call; each
         // token's quantized activations stay in L1 across the tile.
@@ -99,6 +122,38 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 for (; t + 2 <= _batch; t += 2) RowsKQuantTokenPair(r0, r1, t);
             }
             for (; t < _batch; t++) Rows(r0, r1, t, coldStart: r0 == begin && t == 0);
+        }
+    }
+
+    /// <summary>Groups [begin, end) of 8 rows: 4-token tiles over L2-sized runs of groups, then single tokens.</summary>
+    private void ExecuteInterleaved(InterleavedWeights w, int begin, int end)
+    {
+        int tileGroups = _batch == 1 ? end - begin : (int)Math.Clamp(TileBytes / w.GroupBytes, 1, end - begin);
+        var format = w.Format;
+        int blocks = w.Blocks;
+        var a = _act;
+        for (int g0 = begin; g0 < end; g0 += tileGroups)
+        {
+            int g1 = Math.Min(end, g0 + tileGroups);
+            int t = 0;
+            for (; t + DotInterleaved.TileTokens <= _batch; t += DotInterleaved.TileTokens)
+            {
+                float* y = _y + (long)t * _rows;
+                for (int g = g0; g < g1; g++)
+                {
+                    float* yg = y + 8 * g;
+                    DotInterleaved.Tile4(format, w.Group(g), blocks,
+                        a.Q(t), a.Q(t + 1), a.Q(t + 2), a.Q(t + 3), a.D(t), a.D(t + 1), a.D(t + 2), a.D(t + 3),
+                        a.BlockSums(t), a.BlockSums(t + 1), a.BlockSums(t + 2), a.BlockSums(t + 3),
+                        yg, yg + _rows, yg + 2L * _rows, yg + 3L * _rows);
+                }
+            }
+            for (; t < _batch; t++)
+            {
+                float* y = _y + (long)t * _rows;
+                for (int g = g0; g < g1; g++)
+                    DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + 8 * g);
+            }
         }
     }
 

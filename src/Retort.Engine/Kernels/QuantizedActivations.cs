@@ -27,6 +27,7 @@ internal sealed unsafe class QuantizedActivations
     private float[] _s = [];
     private short[] _bsums = [];
     private int[] _sum4 = [];
+    private int[] _blockSums = [];
 
     public ActivationFormat Format { get; private set; }
 
@@ -46,6 +47,9 @@ internal sealed unsafe class QuantizedActivations
     /// <summary>Q8 only: sums of each 4 consecutive q of token t (Cols/4 ints).</summary>
     public int* Sum4(int t) => Ptr(_sum4) + (long)t * (Cols / 4);
 
+    /// <summary>Q8 only: Σq of each block of 32 of token t.</summary>
+    public int* BlockSums(int t) => Ptr(_blockSums) + (long)t * BlocksPerRow;
+
     /// <summary>Q8K only: per-16 sums of q of token t (16 per block).</summary>
     public short* BSums(int t) => Ptr(_bsums) + (long)t * (Cols / 16);
 
@@ -61,6 +65,12 @@ internal sealed unsafe class QuantizedActivations
         {
             ActivationQuantizer.QuantizeQ8(x + (long)t * cols, cols, Q(t), D(t), S(t));
             ActivationQuantizer.GroupSums4(Q(t), cols, Sum4(t));
+            int* sum4 = Sum4(t), blockSums = BlockSums(t);
+            for (int b = 0; b < cols / ActivationQuantizer.Q8Block; b++)
+            {
+                int* s = sum4 + 8 * b;
+                blockSums[b] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+            }
         }
     }
 
@@ -84,7 +94,11 @@ internal sealed unsafe class QuantizedActivations
         Ensure(ref _q, checked((int)values) + 64);
         Ensure(ref _d, blocks + 16);
         Ensure(ref _s, blocks + 16);
-        if (format == ActivationFormat.Q8) Ensure(ref _sum4, checked((int)(values / 4)) + 16);
+        if (format == ActivationFormat.Q8)
+        {
+            Ensure(ref _sum4, checked((int)(values / 4)) + 16);
+            Ensure(ref _blockSums, blocks + 16);
+        }
         if (format == ActivationFormat.Q8K) Ensure(ref _bsums, checked((int)(values / 16)) + 16);
     }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Retort.Engine.IO;
 using Retort.Engine.Kernels;
 using Retort.Engine.Quantization;
 using Retort.Engine.Tensors;
@@ -10,12 +11,13 @@ namespace Retort.Engine.Model;
 /// type): each row is dequantized once per call into a float32 scratch row and dotted with every
 /// input in the batch, so a batch of prompt tokens pays for one pass over the weights.
 /// </summary>
-internal sealed class Linear
+internal sealed class Linear : IDisposable
 {
     private const int RowsPerChunk = 16;
 
     private readonly TensorData _weight;
     private readonly float[]? _bias;
+    private InterleavedWeights? _interleaved;
 
     public Linear(TensorData weight, float[]? bias)
     {
@@ -33,6 +35,32 @@ internal sealed class Linear
 
     public TensorData Weight => _weight;
 
+    /// <summary>True once the kernels read this weight from its interleaved copy.</summary>
+    public bool IsInterleaved => _interleaved != null;
+
+    /// <summary>
+    /// Repacks Q4_0/Q8_0 weights into 8-row interleaved blocks for <see cref="DotInterleaved"/>
+    /// when this CPU has those kernels, then drops the file pages just copied so memory is
+    /// charged once. The float32 reference path keeps reading the file's bytes.
+    /// </summary>
+    public unsafe void Interleave(WorkerPool? pool)
+    {
+        if (_interleaved != null || !InterleavedWeights.CanPack(_weight.Type, _weight.RowCount, _weight.RowLength)) return;
+        if (!DotInterleaved.IsSupported(InterleavedWeights.FormatOf(_weight.Type)!.Value)) return;
+        if (_weight.FileMapped) PageAdvice.PopulateRead(_weight.Pointer, _weight.ByteLength);
+        var packed = InterleavedWeights.Pack(_weight.Type, _weight.Pointer, _weight.RowByteLength, OutputSize, InputSize, pool);
+        // Published whole: a concurrent Forward sees either the file layout or the finished copy.
+        Volatile.Write(ref _interleaved, packed);
+        // A Forward still reading the file layout just faults those pages back in from the cache.
+        if (_weight.FileMapped) PageAdvice.Release(_weight.Pointer, _weight.ByteLength);
+    }
+
+    public void Dispose()
+    {
+        _interleaved?.Dispose();
+        _interleaved = null;
+    }
+
     /// <summary>
     /// y[t, :] = W · x[t, :] + b for t in [0, batch). With a kernel, weight types it supports run on the
     /// quantized SIMD kernels (activations quantized to 8 bits for quantized weights); the rest, and
@@ -47,7 +75,12 @@ internal sealed class Linear
         }
         if (x.Length < batch * InputSize || y.Length < batch * OutputSize)
             throw new ArgumentException("activation buffers are smaller than the batch");
-        fixed (float* px = x, py = y) kernel.MatMul(_weight, px, py, batch);
+        fixed (float* px = x, py = y)
+        {
+            var interleaved = Volatile.Read(ref _interleaved);
+            if (interleaved != null) kernel.MatMul(interleaved, px, py, batch);
+            else kernel.MatMul(_weight, px, py, batch);
+        }
         if (_bias != null)
             for (int t = 0; t < batch; t++) VectorMath.Add(y.AsSpan(t * OutputSize, OutputSize), _bias);
     }

@@ -26,6 +26,12 @@ public sealed class Transformer : IDisposable
     /// <param name="threads">Worker threads for the matrix products; 0 uses every core, and a negative
     /// value selects the float32 reference path (dequantize each row, no quantized activations).</param>
     public Transformer(ModelConfig config, ITensorStore weights, int threads = 0)
+        : this(config, weights, threads, InterleaveWeights)
+    {
+    }
+
+    /// <param name="interleave">Re-lay Q4_0/Q8_0 weights out for the interleaved kernels (in the background).</param>
+    internal Transformer(ModelConfig config, ITensorStore weights, int threads, bool interleave)
     {
         if (threads >= 0)
         {
@@ -81,6 +87,56 @@ public sealed class Transformer : IDisposable
             t.ContainsKey("output.weight") ? Tensor("output.weight", hidden, config.VocabSize) : _tokenEmbedding, null);
         _rope = new RotaryEmbedding(config);
         _buffers = new ForwardBuffers(config);
+        if (_pool != null && interleave)
+        {
+            // Opening stays a memory map (well under a second); the interleaved copies are made on
+            // a thread of their own, layer by layer in the order a forward pass needs them, and
+            // each matmul switches over as soon as its copy is ready. Fresh pages are what this
+            // costs (about a second per GB on this VM), not the shuffling.
+            _interleaving = Task.Factory.StartNew(InterleaveAll, CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    private readonly Task? _interleaving;
+    private volatile bool _disposed;
+
+    private void InterleaveAll()
+    {
+        foreach (var linear in Linears())
+        {
+            if (_disposed) return;
+            linear.Interleave(null);
+        }
+    }
+
+    /// <summary>
+    /// Blocks until every weight that can be interleaved has been (benchmarks call this so they
+    /// time the steady state); returns the time waited.
+    /// </summary>
+    public TimeSpan WaitForInterleaving()
+    {
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _interleaving?.Wait();
+        return System.Diagnostics.Stopwatch.GetElapsedTime(start);
+    }
+
+    /// <summary>RETORT_INTERLEAVE=0 keeps every weight in its file layout (for comparing kernels).</summary>
+    private static bool InterleaveWeights => Environment.GetEnvironmentVariable("RETORT_INTERLEAVE") != "0";
+
+    private IEnumerable<Linear> Linears()
+    {
+        foreach (var layer in _layers)
+        {
+            yield return layer.Query;
+            yield return layer.Key;
+            yield return layer.Value;
+            yield return layer.Output;
+            yield return layer.Gate;
+            yield return layer.Up;
+            yield return layer.Down;
+        }
+        yield return _outputHead;
     }
 
     public ModelConfig Config { get; }
@@ -163,5 +219,12 @@ public sealed class Transformer : IDisposable
         return b.Logits.AsSpan(0, rows * c.VocabSize);
     }
 
-    public void Dispose() => _pool?.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _interleaving?.Wait();
+        _pool?.Dispose();
+        // Forward is not running: the pool is gone, and every caller serializes on the model.
+        foreach (var linear in Linears()) linear.Dispose();
+    }
 }

@@ -9,8 +9,9 @@ public sealed unsafe class TensorData
 {
     private readonly byte* _data;
 
-    internal TensorData(string name, GgmlType type, long[] shape, byte* data, long byteLength)
+    internal TensorData(string name, GgmlType type, long[] shape, byte* data, long byteLength, bool fileMapped = false)
     {
+        FileMapped = fileMapped;
         Name = name;
         Type = type;
         Shape = shape;
@@ -47,8 +48,11 @@ public sealed unsafe class TensorData
 
     internal byte* Pointer => _data;
 
+    /// <summary>True when the bytes are a read-only mapping of a file, so their pages can be dropped and re-read.</summary>
+    internal bool FileMapped { get; }
+
     /// <summary>The same memory under another name (the HF loader renames to GGUF names).</summary>
-    internal TensorData WithName(string name) => new(name, Type, Shape, _data, ByteLength);
+    internal TensorData WithName(string name) => new(name, Type, Shape, _data, ByteLength, FileMapped);
 
     /// <summary>The raw bytes of one row, still in the tensor's own type.</summary>
     public ReadOnlySpan<byte> RowBytes(long row)

@@ -190,7 +190,7 @@ public sealed unsafe class GgufFile : ITensorStore
             if (t.Offset > (ulong)dataLength || (ulong)t.Bytes > (ulong)dataLength - t.Offset)
                 throw r.Error(t.At, $"tensor {MessageText.Quote(t.Name)} ({t.Bytes} bytes at data offset {t.Offset}) to lie inside the data section of {dataLength} bytes",
                     $"it runs to byte {(ulong)dataOffset + t.Offset + (ulong)t.Bytes} of a {file.Length}-byte file");
-            tensors.Add(new TensorData(t.Name, t.Type, t.Shape, file.Pointer + dataOffset + (long)t.Offset, t.Bytes));
+            tensors.Add(new TensorData(t.Name, t.Type, t.Shape, file.Pointer + dataOffset + (long)t.Offset, t.Bytes, fileMapped: true));
         }
 
         return new GgufFile(file, version, alignment, dataOffset, metadata, order, tensors);

@@ -188,7 +188,7 @@ public sealed unsafe class SafeTensorsFile : ITensorStore
         int elemBytes = GgmlTypeInfo.BlockBytes(type);
         if (elements > long.MaxValue / elemBytes || elements * elemBytes != end - begin)
             throw Error(path, EntryOffset(file, dataOffset, name), $"tensor {MessageText.Quote(name)} ({dtype} {shapeEl.GetRawText()}) to take {(elements > long.MaxValue / elemBytes ? "an overflowing number of" : (elements * elemBytes).ToString())} bytes", $"{end - begin} bytes in data_offsets");
-        return new TensorData(name, type, shape, file.Pointer + dataOffset + begin, end - begin);
+        return new TensorData(name, type, shape, file.Pointer + dataOffset + begin, end - begin, fileMapped: true);
     }
 
     /// <summary>

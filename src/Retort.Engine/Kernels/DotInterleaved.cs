@@ -1,0 +1,266 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Retort.Engine.Kernels;
+
+/// <summary>
+/// Products of 8 interleaved weight rows (<see cref="InterleavedWeights"/>: Q4_0 or Q8_0 blocks of
+/// 8 rows side by side, one row per int lane) with Q8 activations. Each 4-byte activation group is
+/// broadcast to all lanes and meets the 4 matching bytes of each of the 8 rows in one vpdpbusd, so
+/// the integer work is one instruction per 32 multiply-adds with no horizontal sums, and the 8
+/// results of a block land in one vector that is scaled and accumulated in float once per block.
+/// A tile of 4 tokens unpacks each weight vector once for all 4, which is what makes prompt
+/// processing compute-bound rather than unpack-bound.
+/// Weight bytes are unsigned (Q4_0 nibbles 0..15, Q8_0 bytes stored as q+128), so each block
+/// starts its integer sum at −offset·Σq_x (offset 8 or 128) to remove the bias exactly.
+/// </summary>
+internal static unsafe class DotInterleaved
+{
+    private static readonly float TwoPow112 = MathF.ScaleB(1f, 112);
+
+    /// <summary>Tokens per tile in <see cref="Tile4"/>.</summary>
+    public const int TileTokens = 4;
+
+    /// <summary>
+    /// y[j][0..8) = rows of group · token j, for j &lt; tokens (≤ 4), the reference for every path:
+    /// plain loops over the packed layout, the offset removed per product.
+    /// </summary>
+    public static void TileScalar(InterleavedFormat format, byte* group, int blocks, sbyte** xq, float** xd, int tokens, float** y)
+    {
+        int record = InterleavedWeights.RecordBytes(format);
+        for (int j = 0; j < tokens; j++)
+        {
+            for (int r = 0; r < 8; r++)
+            {
+                float sum = 0;
+                for (int b = 0; b < blocks; b++)
+                {
+                    byte* rec = group + (long)b * record;
+                    float dw = HalfConversion.HalfToSingle(((ushort*)rec)[r]);
+                    sbyte* x = xq[j] + 32 * b;
+                    int isum = 0;
+                    for (int k = 0; k < 32; k++) isum += InterleavedWeights.Weight(format, rec, r, k) * x[k];
+                    sum += dw * xd[j][b] * isum;
+                }
+                y[j][r] = sum;
+            }
+        }
+    }
+
+    /// <summary>True when the 256-bit tiles run on this CPU for weights of this format.</summary>
+    public static bool IsSupported(InterleavedFormat format) => format switch
+    {
+        // vpmaddubsw would saturate on Q8_0's full byte range: Q8_0 needs true VNNI.
+        InterleavedFormat.Q8_0 => KernelPaths.Best == KernelPath.AvxVnni,
+        _ => KernelPaths.Best is KernelPath.AvxVnni or KernelPath.Avx2,
+    };
+
+    /// <summary>8 rows × 4 tokens: y[j] + 0..8 for token j (xq, xd, xsum: that token's activations).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile4(InterleavedFormat format, byte* group, int blocks,
+        sbyte* xq0, sbyte* xq1, sbyte* xq2, sbyte* xq3, float* xd0, float* xd1, float* xd2, float* xd3,
+        int* xs0, int* xs1, int* xs2, int* xs3, float* y0, float* y1, float* y2, float* y3)
+    {
+        if (format == InterleavedFormat.Q4_0)
+        {
+            if (KernelPaths.Best == KernelPath.AvxVnni)
+                Tile4Q4_0<VnniMultiplyAdd>(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
+            else
+                Tile4Q4_0<Avx2MultiplyAdd>(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
+        }
+        else
+        {
+            Tile4Q8_0(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
+        }
+    }
+
+    /// <summary>8 rows × 1 token (decode, and the tokens left over from 4-token tiles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Tile1(InterleavedFormat format, byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y)
+    {
+        if (format == InterleavedFormat.Q4_0)
+        {
+            if (KernelPaths.Best == KernelPath.AvxVnni) Tile1Q4_0<VnniMultiplyAdd>(group, blocks, xq, xd, xs, y);
+            else Tile1Q4_0<Avx2MultiplyAdd>(group, blocks, xq, xd, xs, y);
+        }
+        else
+        {
+            Tile1Q8_0(group, blocks, xq, xd, xs, y);
+        }
+    }
+
+    public static void Tile4Q4_0<T>(byte* group, int blocks,
+        sbyte* xq0, sbyte* xq1, sbyte* xq2, sbyte* xq3, float* xd0, float* xd1, float* xd2, float* xd3,
+        int* xs0, int* xs1, int* xs2, int* xs3, float* y0, float* y1, float* y2, float* y3) where T : struct, IByteMultiplyAdd
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        byte* rec = group;
+        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q4_0RecordBytes)
+        {
+            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes);
+            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 64);
+            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 128);
+            var dw = Scales(rec);
+            var r0 = Vector256.Load(rec + 16);
+            var r1 = Vector256.Load(rec + 48);
+            var r2 = Vector256.Load(rec + 80);
+            var r3 = Vector256.Load(rec + 112);
+            var l0 = r0 & mask;
+            var l1 = r1 & mask;
+            var l2 = r2 & mask;
+            var l3 = r3 & mask;
+            var h0 = Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask;
+            var h1 = Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask;
+            var h2 = Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask;
+            var h3 = Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask;
+            int o = 32 * b;
+            f0 = BlockQ4_0<T>(xq0 + o, -8 * xs0[b], xd0[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f0);
+            f1 = BlockQ4_0<T>(xq1 + o, -8 * xs1[b], xd1[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f1);
+            f2 = BlockQ4_0<T>(xq2 + o, -8 * xs2[b], xd2[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f2);
+            f3 = BlockQ4_0<T>(xq3 + o, -8 * xs3[b], xd3[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f3);
+        }
+        f0.Store(y0);
+        f1.Store(y1);
+        f2.Store(y2);
+        f3.Store(y3);
+    }
+
+    public static void Tile1Q4_0<T>(byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y) where T : struct, IByteMultiplyAdd
+    {
+        var mask = Vector256.Create((byte)0x0F);
+        Vector256<float> f0 = default, f1 = default;
+        byte* rec = group;
+        int b = 0;
+        // Two blocks per step: two independent float chains and twice the loads in flight.
+        for (; b + 2 <= blocks; b += 2, rec += 2 * InterleavedWeights.Q4_0RecordBytes)
+        {
+            byte* ahead = rec + 6 * InterleavedWeights.Q4_0RecordBytes;
+            Sse.Prefetch0(ahead);
+            Sse.Prefetch0(ahead + 64);
+            Sse.Prefetch0(ahead + 128);
+            Sse.Prefetch0(ahead + 192);
+            Sse.Prefetch0(ahead + 256);
+            f0 = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f0);
+            f1 = Block1Q4_0<T>(rec + InterleavedWeights.Q4_0RecordBytes, xq + 32 * b + 32, -8 * xs[b + 1], xd[b + 1], mask, f1);
+        }
+        if (b < blocks) f0 = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f0);
+        (f0 + f1).Store(y);
+    }
+
+    public static void Tile4Q8_0(byte* group, int blocks,
+        sbyte* xq0, sbyte* xq1, sbyte* xq2, sbyte* xq3, float* xd0, float* xd1, float* xd2, float* xd3,
+        int* xs0, int* xs1, int* xs2, int* xs3, float* y0, float* y1, float* y2, float* y3)
+    {
+        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        byte* rec = group;
+        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q8_0RecordBytes)
+        {
+            byte* ahead = rec + 3 * InterleavedWeights.Q8_0RecordBytes;
+            Sse.Prefetch0(ahead);
+            Sse.Prefetch0(ahead + 64);
+            Sse.Prefetch0(ahead + 128);
+            Sse.Prefetch0(ahead + 192);
+            Sse.Prefetch0(ahead + 256);
+            var dw = Scales(rec);
+            byte* q = rec + 16;
+            int o = 32 * b;
+            f0 = BlockQ8_0(q, xq0 + o, -128 * xs0[b], xd0[b], dw, f0);
+            f1 = BlockQ8_0(q, xq1 + o, -128 * xs1[b], xd1[b], dw, f1);
+            f2 = BlockQ8_0(q, xq2 + o, -128 * xs2[b], xd2[b], dw, f2);
+            f3 = BlockQ8_0(q, xq3 + o, -128 * xs3[b], xd3[b], dw, f3);
+        }
+        f0.Store(y0);
+        f1.Store(y1);
+        f2.Store(y2);
+        f3.Store(y3);
+    }
+
+    public static void Tile1Q8_0(byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y)
+    {
+        Vector256<float> f0 = default, f1 = default;
+        byte* rec = group;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2, rec += 2 * InterleavedWeights.Q8_0RecordBytes)
+        {
+            byte* ahead = rec + 4 * InterleavedWeights.Q8_0RecordBytes;
+            for (int p = 0; p < 2 * InterleavedWeights.Q8_0RecordBytes; p += 64) Sse.Prefetch0(ahead + p);
+            f0 = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f0);
+            byte* next = rec + InterleavedWeights.Q8_0RecordBytes;
+            f1 = BlockQ8_0(next + 16, xq + 32 * b + 32, -128 * xs[b + 1], xd[b + 1], Scales(next), f1);
+        }
+        if (b < blocks) f0 = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f0);
+        (f0 + f1).Store(y);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockQ4_0<T>(sbyte* x, int offset, float dx, Vector256<float> dw,
+        Vector256<byte> l0, Vector256<byte> l1, Vector256<byte> l2, Vector256<byte> l3,
+        Vector256<byte> h0, Vector256<byte> h1, Vector256<byte> h2, Vector256<byte> h3, Vector256<float> acc)
+        where T : struct, IByteMultiplyAdd
+    {
+        // Low nibbles hold elements 0..15 of the block, high nibbles 16..31: two independent chains.
+        var a = T.MulAdd(Vector256.Create(offset), l0, Broadcast4(x));
+        var c = T.MulAdd(Vector256<int>.Zero, h0, Broadcast4(x + 16));
+        a = T.MulAdd(a, l1, Broadcast4(x + 4));
+        c = T.MulAdd(c, h1, Broadcast4(x + 20));
+        a = T.MulAdd(a, l2, Broadcast4(x + 8));
+        c = T.MulAdd(c, h2, Broadcast4(x + 24));
+        a = T.MulAdd(a, l3, Broadcast4(x + 12));
+        c = T.MulAdd(c, h3, Broadcast4(x + 28));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), dw * Vector256.Create(dx), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Block1Q4_0<T>(byte* rec, sbyte* x, int offset, float dx, Vector256<byte> mask, Vector256<float> acc)
+        where T : struct, IByteMultiplyAdd
+    {
+        var r0 = Vector256.Load(rec + 16);
+        var r1 = Vector256.Load(rec + 48);
+        var r2 = Vector256.Load(rec + 80);
+        var r3 = Vector256.Load(rec + 112);
+        var a = T.MulAdd(Vector256.Create(offset), r0 & mask, Broadcast4(x));
+        var c = T.MulAdd(Vector256<int>.Zero, Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 16));
+        a = T.MulAdd(a, r1 & mask, Broadcast4(x + 4));
+        c = T.MulAdd(c, Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 20));
+        a = T.MulAdd(a, r2 & mask, Broadcast4(x + 8));
+        c = T.MulAdd(c, Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 24));
+        a = T.MulAdd(a, r3 & mask, Broadcast4(x + 12));
+        c = T.MulAdd(c, Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 28));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), Scales(rec) * Vector256.Create(dx), acc);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockQ8_0(byte* q, sbyte* x, int offset, float dx, Vector256<float> dw, Vector256<float> acc)
+    {
+        var a = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(offset), Vector256.Load(q), Broadcast4(x));
+        var c = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, Vector256.Load(q + 32), Broadcast4(x + 4));
+        a = AvxVnni.MultiplyWideningAndAdd(a, Vector256.Load(q + 64), Broadcast4(x + 8));
+        c = AvxVnni.MultiplyWideningAndAdd(c, Vector256.Load(q + 96), Broadcast4(x + 12));
+        a = AvxVnni.MultiplyWideningAndAdd(a, Vector256.Load(q + 128), Broadcast4(x + 16));
+        c = AvxVnni.MultiplyWideningAndAdd(c, Vector256.Load(q + 160), Broadcast4(x + 20));
+        a = AvxVnni.MultiplyWideningAndAdd(a, Vector256.Load(q + 192), Broadcast4(x + 24));
+        c = AvxVnni.MultiplyWideningAndAdd(c, Vector256.Load(q + 224), Broadcast4(x + 28));
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), dw * Vector256.Create(dx), acc);
+    }
+
+    /// <summary>4 activation bytes repeated in every int lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast4(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    /// <summary>
+    /// The 8 f16 row scales of a record as floats, converted with integer arithmetic (.NET exposes
+    /// no vcvtph2ps): move exponent and mantissa into float position, rescale the exponent bias by
+    /// multiplying with 2^112 (which also handles subnormals and zero), put the sign back. Scales
+    /// are finite, so infinities and NaNs need no handling.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Scales(byte* rec)
+    {
+        var h = Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)rec));
+        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7FFF), 13).AsSingle() * Vector256.Create(TwoPow112);
+        var sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000), 16);
+        return (magnitude.AsInt32() | sign).AsSingle();
+    }
+}

@@ -1,0 +1,227 @@
+using Retort.Engine.Kernels;
+using Retort.Engine.Tensors;
+
+namespace Retort.Engine.Tests.Kernels;
+
+/// <summary>
+/// Interleaved (8-row) Q4_0/Q8_0 weights: packing is lossless, the scalar reference over the
+/// packed layout equals the per-row reference dot products, and the vector tiles and the packed
+/// matmul equal the scalar reference.
+/// </summary>
+public sealed unsafe class InterleavedTests
+{
+    public static TheoryData<GgmlType> Types => new() { GgmlType.Q4_0, GgmlType.Q8_0 };
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void PackingKeepsEveryByteAndWeight(GgmlType type)
+    {
+        const int rows = 24, cols = 96;
+        var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, new Random(5));
+        fixed (byte* w = weights)
+        {
+            using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
+            var format = InterleavedWeights.FormatOf(type)!.Value;
+            for (int r = 0; r < rows; r++)
+            {
+                var back = new byte[rowBytes];
+                packed.UnpackRow(r, back);
+                Assert.Equal(rowData[r], back);
+                for (int b = 0; b < cols / 32; b++)
+                {
+                    byte* record = packed.Group(r / 8) + b * InterleavedWeights.RecordBytes(format);
+                    for (int k = 0; k < 32; k++)
+                        Assert.Equal(QuantOf(type, rowData[r], 32 * b + k), InterleavedWeights.Weight(format, record, r % 8, k));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void ScaleConversionEqualsHalfToSingleForEveryFiniteHalf()
+    {
+        if (!DotInterleaved.IsSupported(InterleavedFormat.Q4_0)) return;
+        var record = new ushort[8];
+        for (int h = 0; h < 65536; h += 8)
+        {
+            for (int i = 0; i < 8; i++) record[i] = (ushort)(h + i);
+            fixed (ushort* p = record)
+            {
+                var scales = DotInterleaved.Scales((byte*)p);
+                for (int i = 0; i < 8; i++)
+                {
+                    float expected = TestBlocks.FromHalf(record[i]);
+                    if (!float.IsFinite(expected)) continue;
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scales[i]));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void ScalarTileEqualsPerRowReferenceDots(GgmlType type)
+    {
+        const int rows = 8, cols = 256;
+        var rng = new Random(11);
+        var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, rng);
+        var act = Quantized(rng, cols, 3);
+        var y = new float[3 * 8];
+        fixed (byte* w = weights)
+        fixed (float* py = y)
+        {
+            using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
+            var xq = stackalloc sbyte*[3];
+            var xd = stackalloc float*[3];
+            var yp = stackalloc float*[3];
+            for (int j = 0; j < 3; j++)
+            {
+                xq[j] = act.Q(j);
+                xd[j] = act.D(j);
+                yp[j] = py + 8 * j;
+            }
+            DotInterleaved.TileScalar(packed.Format, packed.Group(0), packed.Blocks, xq, xd, 3, yp);
+            for (int j = 0; j < 3; j++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    fixed (byte* row = rowData[r])
+                    {
+                        float expected = type == GgmlType.Q4_0
+                            ? DotQ4_0.DotScalar(row, act.Q(j), act.D(j), cols / 32)
+                            : DotQ8_0.DotScalar(row, act.Q(j), act.D(j), cols / 32);
+                        Assert.True(Math.Abs(y[8 * j + r] - expected) <= 1e-5 * (Math.Abs(expected) + 1e-3), $"token {j} row {r}: {y[8 * j + r]} vs {expected}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void VectorTilesEqualTheScalarTile(GgmlType type)
+    {
+        var format = InterleavedWeights.FormatOf(type)!.Value;
+        if (!DotInterleaved.IsSupported(format)) return;
+        const int rows = 8, cols = 544; // 17 blocks: the two-block decode loop has a tail
+        var rng = new Random(17);
+        var (weights, rowBytes, _) = RandomMatrix(type, rows, cols, rng);
+        var act = Quantized(rng, cols, 4);
+        var expected = new float[32];
+        var tile4 = new float[32];
+        var tile1 = new float[32];
+        var magnitude = new double[32];
+        fixed (byte* w = weights)
+        fixed (float* pe = expected, p4 = tile4, p1 = tile1)
+        {
+            using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
+            var xq = stackalloc sbyte*[4];
+            var xd = stackalloc float*[4];
+            var yp = stackalloc float*[4];
+            for (int j = 0; j < 4; j++)
+            {
+                xq[j] = act.Q(j);
+                xd[j] = act.D(j);
+                yp[j] = pe + 8 * j;
+            }
+            DotInterleaved.TileScalar(format, packed.Group(0), packed.Blocks, xq, xd, 4, yp);
+            DotInterleaved.Tile4(format, packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                p4, p4 + 8, p4 + 16, p4 + 24);
+            for (int j = 0; j < 4; j++)
+                DotInterleaved.Tile1(format, packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.BlockSums(j), p1 + 8 * j);
+            // Float sums in another order differ by rounding relative to Σ|terms|, not to the result.
+            for (int j = 0; j < 4; j++)
+            {
+                for (int r = 0; r < 8; r++)
+                {
+                    for (int b = 0; b < packed.Blocks; b++)
+                    {
+                        byte* record = packed.Group(0) + b * InterleavedWeights.RecordBytes(format);
+                        double scale = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[r]) * act.D(j)[b]);
+                        for (int k = 0; k < 32; k++)
+                            magnitude[8 * j + r] += scale * Math.Abs(InterleavedWeights.Weight(format, record, r, k) * act.Q(j)[32 * b + k]);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < 32; i++)
+        {
+            double tolerance = 1e-6 * magnitude[i] + 1e-9;
+            Assert.True(Math.Abs(tile4[i] - expected[i]) <= tolerance, $"4-token tile, output {i}: {tile4[i]} vs {expected[i]}");
+            Assert.True(Math.Abs(tile1[i] - expected[i]) <= tolerance, $"1-token tile, output {i}: {tile1[i]} vs {expected[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_0, 1)]
+    [InlineData(GgmlType.Q4_0, 7)]
+    [InlineData(GgmlType.Q8_0, 1)]
+    [InlineData(GgmlType.Q8_0, 9)]
+    [InlineData(GgmlType.Q4_0, 11, 64)]
+    [InlineData(GgmlType.Q4_0, 6, 32)]
+    [InlineData(GgmlType.Q8_0, 5, 64)]
+    public void InterleavedMatMulEqualsRowMatMul(GgmlType type, int batch, int cols = 1024)
+    {
+        if (!DotInterleaved.IsSupported(InterleavedWeights.FormatOf(type)!.Value)) return;
+        const int rows = 136; // 17 groups over two threads, several row tiles per chunk
+        var rng = new Random(23 + batch);
+        var (weights, rowBytes, _) = RandomMatrix(type, rows, cols, rng);
+        float[] x = new float[batch * cols];
+        for (int t = 0; t < batch; t++) TestBlocks.RandomActivations(cols, rng).CopyTo(x, t * cols);
+        float[] expected = new float[batch * rows], actual = new float[batch * rows];
+        using var pool = new WorkerPool(2);
+        var mm = new MatMulKernel(pool);
+        fixed (byte* w = weights)
+        fixed (float* px = x, pe = expected, pa = actual)
+        {
+            mm.MatMul(type, w, rowBytes, rows, cols, px, pe, batch);
+            using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols, pool);
+            mm.MatMul(packed, px, pa, batch);
+        }
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4 * (Math.Abs(expected[i]) + 1e-1), $"output {i}: {actual[i]} vs {expected[i]}");
+    }
+
+    [Fact]
+    public void PackRejectsRowsThatDoNotFillGroups()
+    {
+        var weights = new byte[18 * 12];
+        var ex = Assert.Throws<RetortException>(() =>
+        {
+            fixed (byte* w = weights) InterleavedWeights.Pack(GgmlType.Q4_0, w, 18, 12, 32);
+        });
+        Assert.Contains("multiple of 8", ex.Message);
+    }
+
+    private static (byte[] Weights, long RowBytes, byte[][] Rows) RandomMatrix(GgmlType type, int rows, int cols, Random rng)
+    {
+        long rowBytes = GgmlTypeInfo.RowBytes(type, cols);
+        var data = new byte[rows][];
+        var weights = new byte[rows * rowBytes];
+        for (int r = 0; r < rows; r++)
+        {
+            data[r] = TestBlocks.RandomRow(type, cols, rng);
+            data[r].CopyTo(weights, r * rowBytes);
+        }
+        return (weights, rowBytes, data);
+    }
+
+    private static QuantizedActivations Quantized(Random rng, int cols, int tokens)
+    {
+        var x = new float[tokens * cols];
+        for (int t = 0; t < tokens; t++) TestBlocks.RandomActivations(cols, rng).CopyTo(x, t * cols);
+        var act = new QuantizedActivations();
+        fixed (float* px = x) act.QuantizeQ8(px, cols, tokens);
+        return act;
+    }
+
+    /// <summary>Element k of a row in the file's layout, read independently of the packing code.</summary>
+    private static int QuantOf(GgmlType type, byte[] row, int k)
+    {
+        int block = k / 32, i = k % 32;
+        if (type == GgmlType.Q8_0) return (sbyte)row[34 * block + 2 + i];
+        byte b = row[18 * block + 2 + (i % 16)];
+        return (i < 16 ? b & 0xF : b >> 4) - 8;
+    }
+}
