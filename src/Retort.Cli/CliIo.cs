@@ -21,11 +21,19 @@ internal sealed class CliIo(TextReader input, TextWriter output, TextWriter erro
     public bool IsErrorConsole => ReferenceEquals(Error, Console.Error) && !Console.IsErrorRedirected;
 
     /// <summary>A Spectre console over <see cref="Out"/>; plain text when it is not a terminal.</summary>
-    public IAnsiConsole CreateConsole() => AnsiConsole.Create(new AnsiConsoleSettings
+    public IAnsiConsole CreateConsole()
     {
-        Out = new AnsiConsoleOutput(Out),
-        Ansi = IsConsole ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = IsConsole ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Interactive = IsConsole ? InteractionSupport.Detect : InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Out),
+            Ansi = IsConsole ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = IsConsole ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = IsConsole ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        // Redirected output has no width; the default 80 columns would wrap long repo names mid-word and break grep.
+        if (!IsConsole) console.Profile.Width = RedirectedWidth;
+        return console;
+    }
+
+    private const int RedirectedWidth = 240;
 }

@@ -77,10 +77,18 @@ internal sealed class FakeHub : IAsyncDisposable
         _corrupt[path] = bytes;
     }
 
-    /// <summary>The next <paramref name="times"/> requests whose path contains <paramref name="pathPart"/> get <paramref name="status"/>.</summary>
-    public void Fail(string pathPart, int status, int times = int.MaxValue, string? retryAfter = null)
+    /// <summary>
+    /// Requests whose path contains <paramref name="pathPart"/> get <paramref name="status"/>, <paramref name="times"/> times,
+    /// after the first <paramref name="skip"/> such requests were served normally.
+    /// </summary>
+    public void Fail(string pathPart, int status, int times = int.MaxValue, string? retryAfter = null, int skip = 0)
     {
-        lock (_failures) _failures.Add(new FailureRule(pathPart, status, retryAfter) { Remaining = times });
+        lock (_failures) _failures.Add(new FailureRule(pathPart, status, retryAfter) { Remaining = times, Skip = skip });
+    }
+
+    public void ClearFailures()
+    {
+        lock (_failures) _failures.Clear();
     }
 
     public IEnumerable<FakeHubRequest> RequestsFor(string file) => Requests.Where(r => r.Path.EndsWith("/" + file, StringComparison.Ordinal));
@@ -212,7 +220,13 @@ internal sealed class FakeHub : IAsyncDisposable
         lock (_failures)
         {
             var rule = _failures.FirstOrDefault(f => f.Remaining > 0 && path.Contains(f.PathPart, StringComparison.Ordinal));
-            if (rule is not null) rule.Remaining--;
+            if (rule is null) return null;
+            if (rule.Skip > 0)
+            {
+                rule.Skip--;
+                return null;
+            }
+            rule.Remaining--;
             return rule;
         }
     }
@@ -225,6 +239,8 @@ internal sealed class FakeHub : IAsyncDisposable
     private sealed record FailureRule(string PathPart, int Status, string? RetryAfter)
     {
         public int Remaining { get; set; }
+
+        public int Skip { get; set; }
     }
 }
 

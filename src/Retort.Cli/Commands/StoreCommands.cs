@@ -13,9 +13,9 @@ internal static class StoreCommands
         var command = new Command("list", "List the models in the local store");
         command.SetAction(_ =>
         {
-            var table = new Table().AddColumns("name", "size", "files", "pulled at");
+            var table = new Table().AddColumns("name", "source", "size", "files", "pulled at");
             foreach (var e in LocalStore.FromEnvironment(io.GetEnvironmentVariable).List().OrderBy(e => e.Name, StringComparer.Ordinal))
-                table.AddRow(Markup.Escape(e.Name), ByteSize.Format(e.SizeBytes), e.Files.ToString(CultureInfo.InvariantCulture),
+                table.AddRow(Markup.Escape(e.Name), Markup.Escape(e.Repo), ByteSize.Format(e.SizeBytes), e.Files.ToString(CultureInfo.InvariantCulture),
                     e.PulledAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture));
             io.CreateConsole().Write(table);
             return 0;
