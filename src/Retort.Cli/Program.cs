@@ -9,9 +9,13 @@ public static class Program
     public static int Main(string[] args) => Run(args, Console.In, Console.Out, Console.Error);
 
     /// <summary>Runs the command line with the given streams (tests call this in-process).</summary>
-    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextReader input, TextWriter output, TextWriter error) =>
+        Run(args, input, output, error, Environment.GetEnvironmentVariable);
+
+    /// <summary>As <see cref="Run(string[], TextReader, TextWriter, TextWriter)"/>, with the environment variables read through <paramref name="environment"/>.</summary>
+    internal static int Run(string[] args, TextReader input, TextWriter output, TextWriter error, Func<string, string?> environment)
     {
-        var io = new CliIo(input, output, error);
+        var io = new CliIo(input, output, error, environment);
         var root = new RootCommand("Retort: run and distil small reasoning language models on the CPU")
         {
             RunCommand.Create(io),
@@ -22,6 +26,7 @@ public static class Program
             ServeCommand.Create(io),
             QuantizeCommand.Create(io),
             ConvertCommand.Create(io),
+            PullCommand.Create(io),
             StoreCommands.CreateList(io),
             StoreCommands.CreateRemove(io),
         };

@@ -16,7 +16,7 @@ internal static class BenchCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new ModelArgument();
+        var model = new ModelArgument(io);
         var prompt = new Option<int>("--n-prompt", "-p") { Description = "prompt tokens (0: skip)", DefaultValueFactory = _ => 512 };
         var gen = new Option<int>("--n-gen", "-n") { Description = "generated tokens (0: skip)", DefaultValueFactory = _ => 128 };
         var reps = new Option<int>("--repetitions", "-r") { Description = "measured repetitions", DefaultValueFactory = _ => 5 };

@@ -14,7 +14,7 @@ internal static class RunCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new ModelArgument();
+        var model = new ModelArgument(io);
         var prompt = new Option<string?>("--prompt", "-p") { Description = "answer this prompt and exit" };
         var raw = new Option<bool>("--raw") { Description = "feed the prompt as is, without the chat template" };
         var json = new Option<bool>("--json") { Description = "with -p: print one JSON object (ids, text, reasoning, answer, timings)" };

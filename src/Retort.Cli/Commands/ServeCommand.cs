@@ -10,7 +10,7 @@ internal static class ServeCommand
     public static Command Create(CliIo io)
     {
         var defaults = new ServerOptions();
-        var model = new ModelArgument();
+        var model = new ModelArgument(io);
         var host = new Option<string>("--host") { Description = "address to listen on (127.0.0.1: this machine only)", DefaultValueFactory = _ => defaults.Host };
         var port = new Option<int>("--port") { Description = "port to listen on (0: any free one)", DefaultValueFactory = _ => defaults.Port };
         var parallel = new Option<int>("--parallel") { Description = "conversations generated at the same time, each with its own KV cache", DefaultValueFactory = _ => defaults.Parallel };

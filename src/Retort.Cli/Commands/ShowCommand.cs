@@ -10,7 +10,7 @@ internal static class ShowCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new ModelArgument();
+        var model = new ModelArgument(io);
         var json = new Option<bool>("--json") { Description = "print the facts as one JSON object" };
         var template = new Option<bool>("--template") { Description = "print only the chat template" };
         var command = new Command("show", "Show a model's architecture, size, tensor types, tokens and chat template") { json, template };

@@ -13,9 +13,9 @@ internal static class StoreCommands
         var command = new Command("list", "List the models in the local store");
         command.SetAction(_ =>
         {
-            var table = new Table().AddColumns("name", "size", "files", "pulled at");
-            foreach (var e in LocalStore.Default().List().OrderBy(e => e.Name, StringComparer.Ordinal))
-                table.AddRow(Markup.Escape(e.Name), FormatSize(e.SizeBytes), e.Files.ToString(CultureInfo.InvariantCulture),
+            var table = new Table().AddColumns("name", "source", "size", "files", "pulled at");
+            foreach (var e in LocalStore.FromEnvironment(io.GetEnvironmentVariable).List().OrderBy(e => e.Name, StringComparer.Ordinal))
+                table.AddRow(Markup.Escape(e.Name), Markup.Escape(e.Repo), ByteSize.Format(e.SizeBytes), e.Files.ToString(CultureInfo.InvariantCulture),
                     e.PulledAt.ToUniversalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture));
             io.CreateConsole().Write(table);
             return 0;
@@ -30,18 +30,10 @@ internal static class StoreCommands
         command.Arguments.Add(name);
         command.SetAction(result =>
         {
-            LocalStore.Default().Remove(result.GetValue(name)!);
+            LocalStore.FromEnvironment(io.GetEnvironmentVariable).Remove(result.GetValue(name)!);
             io.Out.WriteLine($"removed {result.GetValue(name)}");
             return 0;
         });
         return command;
     }
-
-    private static string FormatSize(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} B",
-    };
 }

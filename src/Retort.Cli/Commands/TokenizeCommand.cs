@@ -8,7 +8,7 @@ internal static class TokenizeCommand
 {
     public static Command Create(CliIo io)
     {
-        var model = new ModelArgument();
+        var model = new ModelArgument(io);
         var text = new Argument<string>("TEXT") { Description = "the text to tokenize" };
         var json = new Option<bool>("--json") { Description = "print a JSON array of ids" };
         var special = new Option<bool>("--add-special") { Description = "add the tokens the tokenizer adds around a text (such as BOS)" };

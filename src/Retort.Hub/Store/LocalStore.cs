@@ -21,9 +21,15 @@ public sealed class LocalStore
     public string ManifestPath => Path.Combine(Root, "manifest.json");
     public string ModelsDir => Path.Combine(Root, "models");
 
-    public static LocalStore Default()
+    /// <summary>Downloads in progress: partial and verified files of pulls that have not finished, never listed.</summary>
+    public string StagingDir => Path.Combine(Root, "tmp");
+
+    public static LocalStore Default() => FromEnvironment(Environment.GetEnvironmentVariable);
+
+    /// <summary>The store RETORT_HOME names (default ~/.retort), read through <paramref name="getVariable"/> so tests need not touch the process environment.</summary>
+    public static LocalStore FromEnvironment(Func<string, string?> getVariable)
     {
-        var home = Environment.GetEnvironmentVariable("RETORT_HOME");
+        var home = getVariable("RETORT_HOME");
         if (string.IsNullOrWhiteSpace(home))
             home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".retort");
         return new LocalStore(home);
@@ -67,6 +73,33 @@ public sealed class LocalStore
     {
         var entry = Find(name);
         return entry is null ? null : Path.Combine(Root, entry.ModelPath);
+    }
+
+    /// <summary>
+    /// The folder (relative to <see cref="Root"/>, '/'-separated) a store name is kept in: lower case, '/' as "--"
+    /// (which hub repo names cannot contain) and ':' as '@', so repo names, tags and aliases never collide.
+    /// </summary>
+    public static string FolderFor(string name)
+    {
+        var safe = new string(name.ToLowerInvariant().Replace("/", "--").Replace(':', '@')
+            .Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '@' ? c : '_').ToArray()).Trim('.');
+        return "models/" + (safe.Length == 0 ? "_" : safe);
+    }
+
+    /// <summary>
+    /// Makes a finished download a model: the folder of verified files is renamed into models/ (one atomic
+    /// rename on the same disk), then the manifest entry is written. A crash between the two leaves a folder
+    /// that no entry names, which is invisible and replaced by the next pull.
+    /// </summary>
+    public void Place(string completeDir, StoreEntry entry)
+    {
+        if (List().FirstOrDefault(e => string.Equals(e.Folder, entry.Folder, StringComparison.OrdinalIgnoreCase)) is { } other)
+            throw new RetortException($"The store folder {entry.Folder} already holds '{other.Name}': remove it with `retort rm {other.Name}` first");
+        var target = Path.Combine(Root, entry.Folder);
+        if (Directory.Exists(target)) Directory.Delete(target, recursive: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        Directory.Move(completeDir, target);
+        Put(entry);
     }
 
     private void Save(List<StoreEntry> entries)

@@ -1,0 +1,82 @@
+using Retort.Engine;
+using Retort.Hub.Download;
+using Retort.Hub.Hub;
+using Retort.Hub.Store;
+
+namespace Retort.Hub.Pull;
+
+/// <summary>
+/// <c>retort pull NAME</c>: resolves the name, lists the repo, picks the files, downloads them a few at a
+/// time into the store's staging area (resumable, verified), and only then makes the model visible.
+/// Staging lives at tmp/&lt;folder&gt;/partial (growing files) and tmp/&lt;folder&gt;/complete (verified files,
+/// laid out as the model folder will be), so a rerun after a crash picks up both.
+/// </summary>
+public sealed class ModelPuller
+{
+    private readonly LocalStore _store;
+    private readonly HubSettings _settings;
+    private readonly RetryPolicy _retry;
+    private readonly HttpMessageHandler? _handler;
+
+    public ModelPuller(LocalStore store, HubSettings settings)
+        : this(store, settings, RetryPolicy.Default)
+    {
+    }
+
+    internal ModelPuller(LocalStore store, HubSettings settings, RetryPolicy retry, HttpMessageHandler? handler = null)
+    {
+        _store = store;
+        _settings = settings;
+        _retry = retry;
+        _handler = handler;
+    }
+
+    /// <summary>True when <paramref name="text"/> names something the hub could provide (an alias, owner/name or owner/name:QUANT).</summary>
+    public static bool IsHubName(string text) => ModelReference.TryParse(text, out _);
+
+    /// <summary>The store entry for a hub name (alias spelled any way, repo, repo:tag) if it was pulled before; no network.</summary>
+    public StoreEntry? FindPulled(string text) =>
+        _store.Find(text) ?? (ModelReference.TryParse(text, out var r) ? _store.Find(r.Name) : null);
+
+    public async Task<PullResult> PullAsync(string name, IPullProgress progress, CancellationToken cancellationToken = default)
+    {
+        var reference = ModelReference.Parse(name);
+        if (FindPulled(name) is { } existing)
+            return new PullResult(existing, Path.Combine(_store.Root, existing.ModelPath), AlreadyPresent: true);
+        if (_settings.Offline)
+            throw new RetortException($"'{name}' is not in the local store {_store.Root} and downloads are off (--offline or HF_HUB_OFFLINE): pull it while online first");
+
+        using var client = new HubClient(_settings, _retry, _handler);
+        var listing = await client.ListAsync(reference.Repo, reference.Revision, cancellationToken).ConfigureAwait(false);
+        var plan = PullPlan.Create(reference, listing);
+        progress.Planned(plan.Source, plan.Commit, plan.Files);
+
+        string folder = LocalStore.FolderFor(reference.Name);
+        string staging = Path.Combine(_store.StagingDir, Path.GetFileName(folder));
+        string partialDir = Path.Combine(staging, "partial");
+        string completeDir = Path.Combine(staging, "complete");
+        RemoveStrayFiles(completeDir, plan.Files);
+
+        var downloader = new ResumableDownloader(client, _retry);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _settings.ParallelDownloads), CancellationToken = cancellationToken };
+        // Largest first, so the long transfers overlap the small ones instead of running alone at the end.
+        await Parallel.ForEachAsync(plan.Files.OrderByDescending(f => f.Size), parallel, (file, ct) =>
+            new ValueTask(downloader.DownloadAsync(reference.Repo, plan.Commit, file,
+                Path.Combine(partialDir, file.Path + ".part"), Path.Combine(completeDir, file.Path), progress, ct))).ConfigureAwait(false);
+
+        string modelPath = plan.ModelFile.Length == 0 ? folder : folder + "/" + plan.ModelFile;
+        var entry = new StoreEntry(reference.Name, plan.Source, folder, modelPath, plan.TotalBytes, plan.Files.Count, DateTimeOffset.UtcNow);
+        _store.Place(completeDir, entry);
+        Directory.Delete(staging, recursive: true);
+        return new PullResult(entry, Path.Combine(_store.Root, modelPath), AlreadyPresent: false);
+    }
+
+    /// <summary>Verified files the plan no longer wants (the repo changed between runs) must not ride along into the model.</summary>
+    private static void RemoveStrayFiles(string completeDir, IReadOnlyList<HubFile> files)
+    {
+        if (!Directory.Exists(completeDir)) return;
+        var wanted = files.Select(f => Path.GetFullPath(Path.Combine(completeDir, f.Path))).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(completeDir, "*", SearchOption.AllDirectories))
+            if (!wanted.Contains(Path.GetFullPath(path))) File.Delete(path);
+    }
+}
