@@ -52,7 +52,7 @@ public static class Program
     /// <summary>Prompt-processing shape: one matmul over a batch of tokens, reported as tokens/s and GOP/s.</summary>
     private static void QuickBatch(int batch)
     {
-        foreach (string variant in new[] { "Q4_0", "Q4_0x8", "Q8_0", "Q8_0x8", "Q4_K", "Q6_K" })
+        foreach (string variant in new[] { "Q4_0", "Q4_0x8", "Q8_0", "Q8_0x8", "Q4_K", "Q4_Kx8", "Q6_K" })
         {
             string type = variant[..4];
             foreach (int threads in new[] { 1, 2 })

@@ -86,7 +86,8 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     {
         if (batch < 0) throw new RetortException($"matmul: bad batch {batch}");
         if (batch == 0) return;
-        _act.QuantizeQ8(x, weights.Cols, batch);
+        if (weights.Format == InterleavedFormat.Q4_K) _act.QuantizeQ8K(x, weights.Cols, batch);
+        else _act.QuantizeQ8(x, weights.Cols, batch);
         _packed = weights;
         _rows = weights.Rows;
         _cols = weights.Cols;
@@ -142,6 +143,14 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 for (int g = g0; g < g1; g++)
                 {
                     float* yg = y + 8 * g;
+                    if (format == InterleavedFormat.Q4_K)
+                    {
+                        DotInterleaved.Tile4Q4_K(w.Group(g), blocks,
+                            a.Q(t), a.Q(t + 1), a.Q(t + 2), a.Q(t + 3), a.D(t), a.D(t + 1), a.D(t + 2), a.D(t + 3),
+                            a.Sums32(t), a.Sums32(t + 1), a.Sums32(t + 2), a.Sums32(t + 3),
+                            yg, yg + _rows, yg + 2L * _rows, yg + 3L * _rows);
+                        continue;
+                    }
                     DotInterleaved.Tile4(format, w.Group(g), blocks,
                         a.Q(t), a.Q(t + 1), a.Q(t + 2), a.Q(t + 3), a.D(t), a.D(t + 1), a.D(t + 2), a.D(t + 3),
                         a.BlockSums(t), a.BlockSums(t + 1), a.BlockSums(t + 2), a.BlockSums(t + 3),
@@ -152,7 +161,10 @@ internal sealed unsafe class MatMulKernel : IRangeJob
             {
                 float* y = _y + (long)t * _rows;
                 for (int g = g0; g < g1; g++)
-                    DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + 8 * g);
+                {
+                    if (format == InterleavedFormat.Q4_K) DotInterleaved.Tile1Q4_K(w.Group(g), blocks, a.Q(t), a.D(t), a.Sums32(t), y + 8 * g);
+                    else DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + 8 * g);
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ internal sealed unsafe class QuantizedActivations
     private float[] _d = [];
     private float[] _s = [];
     private short[] _bsums = [];
+    private short[] _sums32 = [];
     private int[] _sum4 = [];
     private int[] _blockSums = [];
 
@@ -49,6 +50,9 @@ internal sealed unsafe class QuantizedActivations
 
     /// <summary>Q8 only: Σq of each block of 32 of token t.</summary>
     public int* BlockSums(int t) => Ptr(_blockSums) + (long)t * BlocksPerRow;
+
+    /// <summary>Q8K only: per-32 sums of q of token t (8 per block), for the interleaved Q4_K minimums.</summary>
+    public short* Sums32(int t) => Ptr(_sums32) + (long)t * (Cols / 32);
 
     /// <summary>Q8K only: per-16 sums of q of token t (16 per block).</summary>
     public short* BSums(int t) => Ptr(_bsums) + (long)t * (Cols / 16);
@@ -81,7 +85,11 @@ internal sealed unsafe class QuantizedActivations
             throw new RetortException($"activation row of {cols} values is not a whole number of blocks of 256");
         Prepare(ActivationFormat.Q8K, cols, batch);
         for (int t = 0; t < batch; t++)
+        {
             ActivationQuantizer.QuantizeQ8K(x + (long)t * cols, cols, Q(t), D(t), BSums(t));
+            short* bs = BSums(t), s32 = Sums32(t);
+            for (int i = 0; i < cols / 32; i++) s32[i] = (short)(bs[2 * i] + bs[2 * i + 1]);
+        }
     }
 
     private void Prepare(ActivationFormat format, int cols, int batch)
@@ -99,7 +107,11 @@ internal sealed unsafe class QuantizedActivations
             Ensure(ref _sum4, checked((int)(values / 4)) + 16);
             Ensure(ref _blockSums, blocks + 16);
         }
-        if (format == ActivationFormat.Q8K) Ensure(ref _bsums, checked((int)(values / 16)) + 16);
+        if (format == ActivationFormat.Q8K)
+        {
+            Ensure(ref _bsums, checked((int)(values / 16)) + 16);
+            Ensure(ref _sums32, checked((int)(values / 32)) + 16);
+        }
     }
 
     private static void Ensure<T>(ref T[] buffer, int length) where T : unmanaged

@@ -10,28 +10,42 @@ namespace Retort.Engine.Tests.Kernels;
 /// </summary>
 public sealed unsafe class InterleavedTests
 {
-    public static TheoryData<GgmlType> Types => new() { GgmlType.Q4_0, GgmlType.Q8_0 };
+    public static TheoryData<GgmlType> Types => new() { GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K };
 
     [Theory]
     [MemberData(nameof(Types))]
     public void PackingKeepsEveryByteAndWeight(GgmlType type)
     {
-        const int rows = 24, cols = 96;
+        const int rows = 24;
+        int cols = type == GgmlType.Q4_K ? 512 : 96;
         var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, new Random(5));
         fixed (byte* w = weights)
         {
             using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
             var format = InterleavedWeights.FormatOf(type)!.Value;
+            int perBlock = InterleavedWeights.ElementsPerBlock(format);
             for (int r = 0; r < rows; r++)
             {
-                var back = new byte[rowBytes];
-                packed.UnpackRow(r, back);
-                Assert.Equal(rowData[r], back);
-                for (int b = 0; b < cols / 32; b++)
+                if (type != GgmlType.Q4_K)
+                {
+                    var back = new byte[rowBytes];
+                    packed.UnpackRow(r, back);
+                    Assert.Equal(rowData[r], back);
+                }
+                for (int b = 0; b < cols / perBlock; b++)
                 {
                     byte* record = packed.Group(r / 8) + b * InterleavedWeights.RecordBytes(format);
-                    for (int k = 0; k < 32; k++)
-                        Assert.Equal(QuantOf(type, rowData[r], 32 * b + k), InterleavedWeights.Weight(format, record, r % 8, k));
+                    for (int k = 0; k < perBlock; k++)
+                        Assert.Equal(QuantOf(type, rowData[r], perBlock * b + k), InterleavedWeights.Weight(format, record, r % 8, k));
+                    if (type != GgmlType.Q4_K) continue;
+                    Assert.Equal(BitConverter.ToUInt16(rowData[r], 144 * b), ((ushort*)record)[r % 8]);
+                    Assert.Equal(BitConverter.ToUInt16(rowData[r], 144 * b + 2), ((ushort*)record)[8 + r % 8]);
+                    for (int sb = 0; sb < 8; sb++)
+                    {
+                        var (scale, min) = Q4_KScaleMin(rowData[r].AsSpan(144 * b + 4, 12), sb);
+                        Assert.Equal(scale, InterleavedWeights.Q4_KScale(record, r % 8, sb));
+                        Assert.Equal(min, InterleavedWeights.Q4_KMin(record, r % 8, sb));
+                    }
                 }
             }
         }
@@ -62,10 +76,10 @@ public sealed unsafe class InterleavedTests
     [MemberData(nameof(Types))]
     public void ScalarTileEqualsPerRowReferenceDots(GgmlType type)
     {
-        const int rows = 8, cols = 256;
+        const int rows = 8, cols = 512;
         var rng = new Random(11);
         var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, rng);
-        var act = Quantized(rng, cols, 3);
+        var act = Quantized(rng, cols, 3, type == GgmlType.Q4_K);
         var y = new float[3 * 8];
         fixed (byte* w = weights)
         fixed (float* py = y)
@@ -87,9 +101,12 @@ public sealed unsafe class InterleavedTests
                 {
                     fixed (byte* row = rowData[r])
                     {
-                        float expected = type == GgmlType.Q4_0
-                            ? DotQ4_0.DotScalar(row, act.Q(j), act.D(j), cols / 32)
-                            : DotQ8_0.DotScalar(row, act.Q(j), act.D(j), cols / 32);
+                        float expected = type switch
+                        {
+                            GgmlType.Q4_0 => DotQ4_0.DotScalar(row, act.Q(j), act.D(j), cols / 32),
+                            GgmlType.Q8_0 => DotQ8_0.DotScalar(row, act.Q(j), act.D(j), cols / 32),
+                            _ => DotQ4_K.DotScalar(row, act.Q(j), act.D(j), cols / 256),
+                        };
                         Assert.True(Math.Abs(y[8 * j + r] - expected) <= 1e-5 * (Math.Abs(expected) + 1e-3), $"token {j} row {r}: {y[8 * j + r]} vs {expected}");
                     }
                 }
@@ -103,10 +120,11 @@ public sealed unsafe class InterleavedTests
     {
         var format = InterleavedWeights.FormatOf(type)!.Value;
         if (!DotInterleaved.IsSupported(format)) return;
-        const int rows = 8, cols = 544; // 17 blocks: the two-block decode loop has a tail
+        const int rows = 8;
+        int cols = type == GgmlType.Q4_K ? 768 : 544; // 17 blocks: the two-block decode loop has a tail
         var rng = new Random(17);
         var (weights, rowBytes, _) = RandomMatrix(type, rows, cols, rng);
-        var act = Quantized(rng, cols, 4);
+        var act = Quantized(rng, cols, 4, type == GgmlType.Q4_K);
         var expected = new float[32];
         var tile4 = new float[32];
         var tile1 = new float[32];
@@ -125,22 +143,44 @@ public sealed unsafe class InterleavedTests
                 yp[j] = pe + 8 * j;
             }
             DotInterleaved.TileScalar(format, packed.Group(0), packed.Blocks, xq, xd, 4, yp);
-            DotInterleaved.Tile4(format, packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
-                act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
-                p4, p4 + 8, p4 + 16, p4 + 24);
-            for (int j = 0; j < 4; j++)
-                DotInterleaved.Tile1(format, packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.BlockSums(j), p1 + 8 * j);
+            if (type == GgmlType.Q4_K)
+            {
+                DotInterleaved.Tile4Q4_K(packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                    act.D(0), act.D(1), act.D(2), act.D(3), act.Sums32(0), act.Sums32(1), act.Sums32(2), act.Sums32(3),
+                    p4, p4 + 8, p4 + 16, p4 + 24);
+                for (int j = 0; j < 4; j++)
+                    DotInterleaved.Tile1Q4_K(packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.Sums32(j), p1 + 8 * j);
+            }
+            else
+            {
+                DotInterleaved.Tile4(format, packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                    act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                    p4, p4 + 8, p4 + 16, p4 + 24);
+                for (int j = 0; j < 4; j++)
+                    DotInterleaved.Tile1(format, packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.BlockSums(j), p1 + 8 * j);
+            }
             // Float sums in another order differ by rounding relative to Σ|terms|, not to the result.
             for (int j = 0; j < 4; j++)
             {
                 for (int r = 0; r < 8; r++)
                 {
+                    int perBlock = InterleavedWeights.ElementsPerBlock(format);
                     for (int b = 0; b < packed.Blocks; b++)
                     {
                         byte* record = packed.Group(0) + b * InterleavedWeights.RecordBytes(format);
                         double scale = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[r]) * act.D(j)[b]);
-                        for (int k = 0; k < 32; k++)
-                            magnitude[8 * j + r] += scale * Math.Abs(InterleavedWeights.Weight(format, record, r, k) * act.Q(j)[32 * b + k]);
+                        for (int k = 0; k < perBlock; k++)
+                        {
+                            int q = InterleavedWeights.Weight(format, record, r, k);
+                            if (type == GgmlType.Q4_K)
+                            {
+                                // d·sc·q and dmin·m are both terms of the sum.
+                                double dmin = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[8 + r]) * act.D(j)[b]);
+                                q *= InterleavedWeights.Q4_KScale(record, r, k / 32);
+                                magnitude[8 * j + r] += dmin * InterleavedWeights.Q4_KMin(record, r, k / 32) * Math.Abs(act.Q(j)[perBlock * b + k]);
+                            }
+                            magnitude[8 * j + r] += scale * Math.Abs(q * act.Q(j)[perBlock * b + k]);
+                        }
                     }
                 }
             }
@@ -161,12 +201,14 @@ public sealed unsafe class InterleavedTests
     [InlineData(GgmlType.Q4_0, 11, 64)]
     [InlineData(GgmlType.Q4_0, 6, 32)]
     [InlineData(GgmlType.Q8_0, 5, 64)]
+    [InlineData(GgmlType.Q4_K, 1, 1536)]
+    [InlineData(GgmlType.Q4_K, 9, 256)]
     public void InterleavedMatMulEqualsRowMatMul(GgmlType type, int batch, int cols = 1024)
     {
         if (!DotInterleaved.IsSupported(InterleavedWeights.FormatOf(type)!.Value)) return;
         const int rows = 136; // 17 groups over two threads, several row tiles per chunk
         var rng = new Random(23 + batch);
-        var (weights, rowBytes, _) = RandomMatrix(type, rows, cols, rng);
+        var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, rng);
         float[] x = new float[batch * cols];
         for (int t = 0; t < batch; t++) TestBlocks.RandomActivations(cols, rng).CopyTo(x, t * cols);
         float[] expected = new float[batch * rows], actual = new float[batch * rows];
@@ -179,8 +221,18 @@ public sealed unsafe class InterleavedTests
             using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols, pool);
             mm.MatMul(packed, px, pa, batch);
         }
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= 1e-4 * (Math.Abs(expected[i]) + 1e-1), $"output {i}: {actual[i]} vs {expected[i]}");
+        // Both sum exact integer block products in float, in different orders: rounding relative to Σ|w·x|.
+        var dequantized = rowData.Select(r => TestBlocks.Dequantize(type, r, cols)).ToArray();
+        for (int t = 0; t < batch; t++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                double magnitude = 0;
+                for (int i = 0; i < cols; i++) magnitude += Math.Abs(dequantized[r][i] * x[t * cols + i]);
+                int o = t * rows + r;
+                Assert.True(Math.Abs(actual[o] - expected[o]) <= 1e-5 * magnitude + 1e-6, $"token {t} row {r}: {actual[o]} vs {expected[o]}");
+            }
+        }
     }
 
     [Fact]
@@ -207,18 +259,34 @@ public sealed unsafe class InterleavedTests
         return (weights, rowBytes, data);
     }
 
-    private static QuantizedActivations Quantized(Random rng, int cols, int tokens)
+    private static QuantizedActivations Quantized(Random rng, int cols, int tokens, bool q8k = false)
     {
         var x = new float[tokens * cols];
         for (int t = 0; t < tokens; t++) TestBlocks.RandomActivations(cols, rng).CopyTo(x, t * cols);
         var act = new QuantizedActivations();
-        fixed (float* px = x) act.QuantizeQ8(px, cols, tokens);
+        fixed (float* px = x)
+        {
+            if (q8k) act.QuantizeQ8K(px, cols, tokens);
+            else act.QuantizeQ8(px, cols, tokens);
+        }
         return act;
     }
+
+    /// <summary>Q4_K's 6-bit scale and min of sub-block j, decoded here from the 12 packed bytes (ggml's layout).</summary>
+    private static (int Scale, int Min) Q4_KScaleMin(ReadOnlySpan<byte> q, int j) => j < 4
+        ? (q[j] & 63, q[j + 4] & 63)
+        : ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4));
 
     /// <summary>Element k of a row in the file's layout, read independently of the packing code.</summary>
     private static int QuantOf(GgmlType type, byte[] row, int k)
     {
+        if (type == GgmlType.Q4_K)
+        {
+            // 4 chunks of 32 bytes per super-block: low nibbles are sub-block 2j, high 2j+1.
+            int sb = k / 256, e = k % 256, j = e / 64, l = e % 32;
+            byte q = row[144 * sb + 16 + 32 * j + l];
+            return e % 64 < 32 ? q & 0xF : q >> 4;
+        }
         int block = k / 32, i = k % 32;
         if (type == GgmlType.Q8_0) return (sbyte)row[34 * block + 2 + i];
         byte b = row[18 * block + 2 + (i % 16)];

@@ -75,6 +75,7 @@ public sealed class KernelPathTests : IDisposable
     [Theory]
     [InlineData("q8_0")]
     [InlineData("q4_0")]
+    [InlineData("q4_k_m")]
     public void InterleavedWeightsGiveTheFileLayoutsLogits(string type)
     {
         // Same weights, same 8-bit activations: only the order of float sums differs (~1e-6). That
