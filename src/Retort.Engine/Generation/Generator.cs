@@ -99,6 +99,8 @@ public sealed class Generator
     /// <summary>Notes tokens whose keys and values were just appended to the cache (by this generator or a batch).</summary>
     internal void Record(ReadOnlySpan<int> tokens) => _cached.AddRange(tokens);
 
+    internal void Record(int token) => _cached.Add(token);
+
     private Span<float> Forward(ReadOnlySpan<int> tokens)
     {
         if (_forwardLock == null) return _model.Transformer.ForwardInPlace(tokens, Cache);
