@@ -16,7 +16,9 @@ public sealed class BrowserTests(ServerFixture fixture)
         string folder = BrowserFolder();
         Assert.True(Directory.Exists(Path.Combine(folder, "node_modules", "playwright-core")),
             $"playwright-core is not installed: run 'npm ci' in {folder} (.ci/run does)");
-        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 2, QueueLength = 2, ContextSize = 4096 });
+        // A large context: the answer the page stops is asked for 16000 tokens, which the tiny model
+        // cannot finish before the click (attention alone grows with every token).
+        await using var server = await fixture.StartAsync(new ServerOptions { Parallel = 2, QueueLength = 2, ContextSize = 16384 });
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         string output = Path.Combine(AppContext.BaseDirectory, "browser-output");
         Directory.CreateDirectory(output);

@@ -55,7 +55,7 @@ try {
     const body = JSON.parse(route.request().postData());
     bodies.push({ ...body });
     body.seed = seed;
-    if (bodies.length === 2) Object.assign(body, { max_tokens: 4000, ignore_eos: true });
+    if (bodies.length === 2) Object.assign(body, { max_tokens: 16000, ignore_eos: true });
     return route.continue({ postData: JSON.stringify(body) });
   });
 
