@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
@@ -7,7 +6,7 @@ using EngineMessage = Retort.Engine.Templates.ChatMessage;
 
 namespace Retort.Server;
 
-/// <summary>The engine behind the endpoints: prompt building, slots, and generations on their own threads.</summary>
+/// <summary>The engine behind the endpoints: prompt building, slots, and one scheduler that batches their decode steps.</summary>
 internal sealed class InferenceService
 {
     public InferenceService(LoadedModel model, int parallel, int contextSize, int queueLength)
@@ -18,7 +17,10 @@ internal sealed class InferenceService
         ContextSize = contextSize;
         Pool = new SlotPool(model, parallel, contextSize, Math.Max(0, queueLength));
         ModelId = ModelName(model.Path);
+        _scheduler = new BatchScheduler(model, Pool, Metrics);
     }
+
+    private readonly BatchScheduler _scheduler;
 
     private readonly CancellationTokenSource _shutdown = new();
 
@@ -68,8 +70,8 @@ internal sealed class InferenceService
     }
 
     /// <summary>
-    /// Waits for a slot and starts generating on a thread of its own; chunks are buffered so a slow
-    /// reader never holds up the other slots.
+    /// Waits for a slot and hands the request to the scheduler; its chunks are buffered so a slow
+    /// reader never holds up the other sequences.
     /// </summary>
     /// <exception cref="ServerBusyException">Every slot is busy and the queue is full.</exception>
     public async Task<RunningGeneration> StartAsync(Prompt prompt, SamplingOptions options, CancellationToken cancellationToken)
@@ -89,34 +91,8 @@ internal sealed class InferenceService
         if (_shutdown.IsCancellationRequested) throw new ApiException(503, "the server is shutting down", "server_error", "shutting_down");
         var slot = await Pool.AcquireAsync(prompt.Tokens, cancellationToken).ConfigureAwait(false);
         var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        var channel = Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-        bool opensReasoning = ReasoningSplitter.PromptOpensReasoning(prompt.Text);
-        var task = Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                var result = slot.Generator.Generate(prompt.Tokens, options, opensReasoning, c => channel.Writer.TryWrite(c), cts.Token);
-                Metrics.CountTokens(result.PromptTokens.Count, result.Tokens.Count);
-                if (result.FinishReason == FinishReason.Cancelled) Metrics.CountCancelled();
-                return result;
-            }
-            catch (OperationCanceledException)
-            {
-                // Cancelled during the prompt: report it like a cancelled generation.
-                Metrics.CountCancelled();
-                return new GenerationResult
-                {
-                    PromptTokens = prompt.Tokens, ReusedPromptTokens = 0, Tokens = [], Text = "", Reasoning = "", Answer = "",
-                    FinishReason = FinishReason.Cancelled, PromptTime = TimeSpan.Zero, GenerationTime = TimeSpan.Zero,
-                };
-            }
-            finally
-            {
-                channel.Writer.TryComplete();
-                Pool.Release(slot);
-                cts.Dispose();
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return new RunningGeneration(channel.Reader, task, cts);
+        var sequence = new ScheduledSequence(Model, slot, prompt, options, cts);
+        _scheduler.Submit(sequence);
+        return new RunningGeneration(sequence);
     }
 }

@@ -95,8 +95,16 @@ internal static class Json
         throw new ApiException(400, "message 'content' must be a string or an array of text parts", code: "invalid_value");
     }
 
-    public static IResult Error(int status, string message, string type = "invalid_request_error", string? code = null) =>
-        Results.Json(ErrorBody(message, type, code), Options, statusCode: status);
+    /// <summary>
+    /// An error in the shape the caller's API uses: Ollama's endpoints (/api/*) answer
+    /// {"error": "message"} as Ollama does; everything else gets OpenAI's error object.
+    /// </summary>
+    public static IResult Error(HttpContext context, int status, string message, string type = "invalid_request_error", string? code = null) =>
+        IsOllama(context)
+            ? Results.Json(new JsonObject { ["error"] = message }, Options, statusCode: status)
+            : Results.Json(ErrorBody(message, type, code), Options, statusCode: status);
+
+    public static bool IsOllama(HttpContext context) => context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal);
 
     public static JsonObject ErrorBody(string message, string type, string? code) => new()
     {

@@ -89,7 +89,7 @@ public sealed class RetortServer : IAsyncDisposable
             if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
                     System.Text.Encoding.UTF8.GetBytes(auth), System.Text.Encoding.UTF8.GetBytes("Bearer " + key)))
             {
-                await Json.Error(401, "missing or wrong API key: send 'Authorization: Bearer KEY'", "invalid_request_error",
+                await Json.Error(context, 401, "missing or wrong API key: send 'Authorization: Bearer KEY'", "invalid_request_error",
                     "invalid_api_key").ExecuteAsync(context);
                 return;
             }
@@ -111,10 +111,10 @@ public sealed class RetortServer : IAsyncDisposable
         app.MapPost("/api/show", Handle(OllamaEndpoints.Show));
         app.MapPost("/api/chat", Handle(OllamaEndpoints.Chat));
         app.MapPost("/api/generate", Handle(OllamaEndpoints.Generate));
-        app.MapFallback(() => Json.Error(404, "no such endpoint", "invalid_request_error", "not_found"));
+        app.MapFallback((HttpContext context) => Json.Error(context, 404, "no such endpoint", "invalid_request_error", "not_found"));
     }
 
-    /// <summary>Turns the ways a request can fail into status codes with an OpenAI-style error body.</summary>
+    /// <summary>Turns the ways a request can fail into status codes with an error body in the API's own shape.</summary>
     private RequestDelegate Handle(Func<HttpContext, ServerState, Task> handler) => async context =>
     {
         IResult? error = null;
@@ -129,22 +129,22 @@ public sealed class RetortServer : IAsyncDisposable
         }
         catch (ApiException ex)
         {
-            error = Json.Error(ex.Status, ex.Message, ex.Type, ex.Code);
+            error = Json.Error(context, ex.Status, ex.Message, ex.Type, ex.Code);
         }
         catch (ServerBusyException ex)
         {
             _state.Metrics.CountRejected();
             context.Response.Headers.RetryAfter = _state.Options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            error = Json.Error(429, ex.Message, "rate_limit_error", "server_busy");
+            error = Json.Error(context, 429, ex.Message, "rate_limit_error", "server_busy");
         }
         catch (BadHttpRequestException ex)
         {
             // Kestrel's own limits, such as the body size (413).
-            error = Json.Error(ex.StatusCode, ex.Message, "invalid_request_error", ex.StatusCode == 413 ? "request_too_large" : null);
+            error = Json.Error(context, ex.StatusCode, ex.Message, "invalid_request_error", ex.StatusCode == 413 ? "request_too_large" : null);
         }
         catch (RetortException ex)
         {
-            error = Json.Error(400, ex.Message);
+            error = Json.Error(context, 400, ex.Message);
         }
         if (error == null) return;
         if (context.Response.HasStarted)

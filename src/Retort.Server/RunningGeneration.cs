@@ -3,24 +3,13 @@ using Retort.Engine.Generation;
 
 namespace Retort.Server;
 
-/// <summary>A generation under way on a slot: its text as it comes, then its result.</summary>
-internal sealed class RunningGeneration(ChannelReader<GenerationChunk> chunks, Task<GenerationResult> completion,
-    CancellationTokenSource cancellation)
+/// <summary>A generation under way on a slot, as its HTTP handler sees it: its text as it comes, then its result.</summary>
+internal sealed class RunningGeneration(ScheduledSequence sequence)
 {
-    public ChannelReader<GenerationChunk> Chunks { get; } = chunks;
+    public ChannelReader<GenerationChunk> Chunks => sequence.Chunks;
 
-    public Task<GenerationResult> Completion { get; } = completion;
+    public Task<GenerationResult> Completion => sequence.Completion;
 
-    /// <summary>Stops the generation (the reader went away); the slot is freed when it has stopped.</summary>
-    public void Cancel()
-    {
-        try
-        {
-            cancellation.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already finished and cleaned up.
-        }
-    }
+    /// <summary>Stops the generation (the reader went away); the scheduler frees the slot at its next step.</summary>
+    public void Cancel() => sequence.RequestCancel();
 }

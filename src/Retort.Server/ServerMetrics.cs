@@ -13,6 +13,10 @@ internal sealed class ServerMetrics
     private long _completionTokens;
     private long _rejected;
     private long _cancelled;
+    private long _prefillTokens;
+    private long _decodeSteps;
+    private long _decodedTokens;
+    private long _decodeTicks;
 
     public void CountRequest(string endpoint) => _requests.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
 
@@ -20,6 +24,16 @@ internal sealed class ServerMetrics
     {
         Interlocked.Add(ref _promptTokens, prompt);
         Interlocked.Add(ref _completionTokens, completion);
+    }
+
+    public void CountPrefill(int tokens) => Interlocked.Add(ref _prefillTokens, tokens);
+
+    /// <summary>One batched decode step: a token for each of <paramref name="batch"/> sequences.</summary>
+    public void CountDecodeStep(int batch, TimeSpan elapsed)
+    {
+        Interlocked.Increment(ref _decodeSteps);
+        Interlocked.Add(ref _decodedTokens, batch);
+        Interlocked.Add(ref _decodeTicks, elapsed.Ticks);
     }
 
     public void CountRejected() => Interlocked.Increment(ref _rejected);
@@ -44,9 +58,23 @@ internal sealed class ServerMetrics
         Metric("retort_rejected_requests_total", "counter", "Requests refused with 429 (queue full).", [("", Interlocked.Read(ref _rejected))]);
         Metric("retort_cancelled_generations_total", "counter", "Generations stopped because the client went away.",
             [("", Interlocked.Read(ref _cancelled))]);
+        long steps = Interlocked.Read(ref _decodeSteps), decoded = Interlocked.Read(ref _decodedTokens);
+        double decodeSeconds = TimeSpan.FromTicks(Interlocked.Read(ref _decodeTicks)).TotalSeconds;
+        Metric("retort_prompt_tokens_computed_total", "counter", "Prompt tokens run through the model (those found in a slot's cache are not).",
+            [("", Interlocked.Read(ref _prefillTokens))]);
+        Metric("retort_decode_steps_total", "counter", "Batched decode steps (one forward pass each).", [("", steps)]);
+        Metric("retort_decoded_tokens_total", "counter", "Tokens run through decode steps, summed over the sequences of each batch.",
+            [("", decoded)]);
+        Metric("retort_decode_batch_size_average", "gauge", "Sequences per decode step, on average since start.",
+            [("", steps == 0 ? 0 : Math.Round((double)decoded / steps, 3))]);
+        Metric("retort_decode_tokens_per_second", "gauge", "Decoded tokens per second spent in decode steps (all sequences together).",
+            [("", decodeSeconds == 0 ? 0 : Math.Round(decoded / decodeSeconds, 2))]);
         Metric("retort_slots_total", "gauge", "Generation slots.", [("", pool.Count)]);
         Metric("retort_slots_busy", "gauge", "Slots generating now.", [("", pool.Busy)]);
         Metric("retort_queue_depth", "gauge", "Requests waiting for a slot.", [("", pool.Queued)]);
+        var (used, capacity) = pool.CacheUse;
+        Metric("retort_kv_cache_used_tokens", "gauge", "Positions filled in the slots' KV caches (kept for prefix reuse).", [("", used)]);
+        Metric("retort_kv_cache_capacity_tokens", "gauge", "Positions the slots' KV caches hold in all.", [("", capacity)]);
         using var process = Process.GetCurrentProcess();
         Metric("process_resident_memory_bytes", "gauge", "Resident memory of the server process.", [("", process.WorkingSet64)]);
         Metric("retort_managed_heap_bytes", "gauge", "Bytes on the managed heap.", [("", GC.GetTotalMemory(false))]);

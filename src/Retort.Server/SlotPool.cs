@@ -21,7 +21,7 @@ internal sealed class SlotPool
     public SlotPool(LoadedModel model, int count, int contextSize, int queueLength)
     {
         _slots = new Slot[count];
-        for (int i = 0; i < count; i++) _slots[i] = new Slot(i, new Generator(model, contextSize, model.ForwardLock));
+        for (int i = 0; i < count; i++) _slots[i] = new Slot(i, new Generator(model, contextSize));
         _queueLength = queueLength;
     }
 
@@ -32,6 +32,22 @@ internal sealed class SlotPool
         get
         {
             lock (_gate) return _slots.Count(s => s.Busy);
+        }
+    }
+
+    /// <summary>Positions filled in the slots' KV caches, and their total capacity.</summary>
+    public (long Used, long Capacity) CacheUse
+    {
+        get
+        {
+            // Read without the lock: a busy slot's length moves under the scheduler anyway.
+            long used = 0, capacity = 0;
+            foreach (var s in _slots)
+            {
+                used += s.Generator.Cache.Length;
+                capacity += s.Generator.Cache.Capacity;
+            }
+            return (used, capacity);
         }
     }
 

@@ -1,11 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Retort.Tests.Support;
 
 namespace Retort.Server.Tests;
 
-/// <summary>400, 401, 404 and 429, each with an OpenAI-style error object.</summary>
+/// <summary>
+/// 400, 401, 404 and 429: OpenAI's error object on the OpenAI endpoints, Ollama's {"error": "message"}
+/// on /api/*.
+/// </summary>
 [Collection("server")]
 public sealed class ErrorTests(ServerFixture fixture)
 {
@@ -18,6 +22,21 @@ public sealed class ErrorTests(ServerFixture fixture)
         if (code != null) Assert.Equal(code, error["code"]!.GetValue<string>());
     }
 
+    /// <summary>Ollama's shape: one field, the message as a plain string.</summary>
+    private static void AssertOllamaError(JsonObject body, string expectedInMessage)
+    {
+        var (name, value) = Assert.Single(body);
+        Assert.Equal("error", name);
+        Assert.Equal(JsonValueKind.String, value!.GetValueKind());
+        Assert.Contains(expectedInMessage, value.GetValue<string>());
+    }
+
+    private static void AssertErrorFor(string path, JsonObject body, string code, string expectedInMessage)
+    {
+        if (path.StartsWith("/api/", StringComparison.Ordinal)) AssertOllamaError(body, expectedInMessage);
+        else AssertError(body, code);
+    }
+
     [Theory]
     [InlineData("/v1/chat/completions")]
     [InlineData("/v1/completions")]
@@ -27,7 +46,7 @@ public sealed class ErrorTests(ServerFixture fixture)
     {
         var (status, body) = await Http.PostAsync(fixture.Http, path, "{\"messages\": [");
         Assert.Equal(400, status);
-        AssertError(body, "invalid_json");
+        AssertErrorFor(path, body, "invalid_json", "not valid JSON");
     }
 
     [Theory]
@@ -38,7 +57,7 @@ public sealed class ErrorTests(ServerFixture fixture)
         var (status, body) = await Http.PostAsync(fixture.Http, path,
             new { model = "gpt-9", messages = new[] { new { role = "user", content = "hi" } } });
         Assert.Equal(404, status);
-        AssertError(body, "model_not_found");
+        AssertErrorFor(path, body, "model_not_found", "'gpt-9'");
     }
 
     [Fact]
@@ -46,7 +65,25 @@ public sealed class ErrorTests(ServerFixture fixture)
     {
         var (status, body) = await Http.PostAsync(fixture.Http, "/api/show", new { model = "llama9:70b" });
         Assert.Equal(404, status);
-        AssertError(body, "model_not_found");
+        AssertOllamaError(body, "'llama9:70b'");
+    }
+
+    [Fact]
+    public async Task Ollama_bad_values_and_unknown_endpoints_use_its_error_shape()
+    {
+        var (status, body) = await Http.PostAsync(fixture.Http, "/api/chat",
+            new { messages = new[] { new { role = "user", content = "hi" } }, options = new { temperature = "hot" } });
+        Assert.Equal(400, status);
+        AssertOllamaError(body, "'temperature'");
+        var (status2, body2) = await Http.PostAsync(fixture.Http, "/api/generate", new { prompt = "hi", options = new { num_predict = 1_000_000 } });
+        Assert.Equal(400, status2);
+        AssertOllamaError(body2, "num_predict");
+        var (status3, body3) = await Http.GetAsync(fixture.Http, "/api/pull-everything");
+        Assert.Equal(404, status3);
+        AssertOllamaError(body3, "no such endpoint");
+        var (status4, body4) = await Http.GetAsync(fixture.Http, "/v1/nothing-here");
+        Assert.Equal(404, status4);
+        AssertError(body4, "not_found");
     }
 
     [Fact]
@@ -102,7 +139,7 @@ public sealed class ErrorTests(ServerFixture fixture)
         {
             using var response = await http.GetAsync(path);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            AssertError(JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject(), "invalid_api_key");
+            AssertErrorFor(path, JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject(), "invalid_api_key", "API key");
         }
         var (status, _) = await Http.PostAsync(http, "/v1/chat/completions",
             new { messages = new[] { new { role = "user", content = "hi" } }, max_tokens = 2 }, key: "wrong");

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Text;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
 using Retort.Engine.Sampling;
-using Retort.Engine.Tokenization;
 
 namespace Retort.Engine.Generation;
 
@@ -14,7 +12,7 @@ namespace Retort.Engine.Generation;
 public sealed class Generator
 {
     /// <summary>Prompt tokens computed per forward pass; bounds the activations' memory.</summary>
-    private const int PromptBatch = 256;
+    internal const int PromptBatch = 256;
 
     private readonly LoadedModel _model;
     private readonly List<int> _cached = new();
@@ -51,17 +49,8 @@ public sealed class Generator
         Action<GenerationChunk>? onChunk = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
-        if (prompt.Count == 0) throw new RetortException("the prompt is empty: at least one token is needed");
-        if (prompt.Count >= Cache.Capacity)
-            throw new RetortException(
-                $"the prompt has {prompt.Count} tokens but the context holds {Cache.Capacity}: shorten it or raise --ctx");
-
         var promptClock = Stopwatch.StartNew();
-        int reused = CommonPrefix(prompt);
-        // At least the last prompt token must run to produce the logits of the first new token.
-        if (reused == prompt.Count) reused--;
-        Cache.Truncate(reused);
-        _cached.RemoveRange(reused, _cached.Count - reused);
+        int reused = PreparePrompt(prompt);
 
         Span<float> logits = default;
         int[] promptArray = prompt.ToArray();
@@ -70,72 +59,47 @@ public sealed class Generator
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(PromptBatch, prompt.Count - i);
             logits = Forward(promptArray.AsSpan(i, count));
-            _cached.AddRange(promptArray.AsSpan(i, count));
+            Record(promptArray.AsSpan(i, count));
         }
         promptClock.Stop();
 
-        var genClock = Stopwatch.StartNew();
-        var sampler = new Sampler(options);
-        var tokenizer = _model.Tokenizer;
-        var decoder = new TokenStreamDecoder(tokenizer);
-        var stops = new StopStringFilter(options.StopStrings);
-        var splitter = new ReasoningSplitter(startsInReasoning);
-        var generated = new List<int>();
-        var text = new StringBuilder();
-        var history = new List<int>(prompt);
-        FinishReason finish = FinishReason.Length;
-
-        void Release(string piece)
-        {
-            if (piece.Length == 0) return;
-            text.Append(piece);
-            foreach (var (kind, t) in splitter.Push(piece)) onChunk?.Invoke(new GenerationChunk(kind, t));
-        }
-
-        while (generated.Count < options.MaxTokens)
+        var sequence = new SequenceGeneration(_model, Cache, promptArray, options, startsInReasoning, onChunk);
+        while (true)
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                finish = FinishReason.Cancelled;
+                sequence.Cancel();
                 break;
             }
-            int next = sampler.Sample(logits, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(history));
-            if (!options.IgnoreEos && _model.EndOfSequenceTokens.Contains(next))
-            {
-                finish = FinishReason.Stop;
-                break;
-            }
-            generated.Add(next);
-            history.Add(next);
-            Release(stops.Push(decoder.Push(next)));
-            if (stops.Stopped)
-            {
-                finish = FinishReason.Stop;
-                break;
-            }
-            if (generated.Count >= options.MaxTokens || Cache.Length >= Cache.Capacity) break;
-            _single[0] = next;
+            if (!sequence.Step(logits)) break;
+            _single[0] = sequence.NextToken;
             logits = Forward(_single);
-            _cached.Add(next);
+            Record(_single);
         }
-        if (!stops.Stopped) Release(stops.Push(decoder.Flush()));
-        Release(stops.Flush());
-        foreach (var (kind, t) in splitter.Flush()) onChunk?.Invoke(new GenerationChunk(kind, t));
-        genClock.Stop();
-
-        return new GenerationResult
-        {
-            PromptTokens = promptArray,
-            ReusedPromptTokens = reused,
-            Tokens = generated,
-            Text = text.ToString(),
-            Reasoning = splitter.Reasoning,
-            Answer = splitter.Answer,
-            FinishReason = finish,
-            PromptTime = promptClock.Elapsed,
-            GenerationTime = genClock.Elapsed,
-        };
+        return sequence.Result(promptArray, reused, promptClock.Elapsed);
     }
+
+    /// <summary>
+    /// Checks a prompt against the context and keeps the longest cached prefix it shares (at least its
+    /// last token is left to compute, for the logits of the first new token). Returns the tokens kept.
+    /// </summary>
+    internal int PreparePrompt(IReadOnlyList<int> prompt)
+    {
+        if (prompt.Count == 0) throw new RetortException("the prompt is empty: at least one token is needed");
+        if (prompt.Count >= Cache.Capacity)
+            throw new RetortException(
+                $"the prompt has {prompt.Count} tokens but the context holds {Cache.Capacity}: shorten it or raise --ctx");
+        int reused = CommonPrefix(prompt);
+        if (reused == prompt.Count) reused--;
+        Cache.Truncate(reused);
+        _cached.RemoveRange(reused, _cached.Count - reused);
+        return reused;
+    }
+
+    /// <summary>Notes tokens whose keys and values were just appended to the cache (by this generator or a batch).</summary>
+    internal void Record(ReadOnlySpan<int> tokens) => _cached.AddRange(tokens);
+
+    internal void Record(int token) => _cached.Add(token);
 
     private Span<float> Forward(ReadOnlySpan<int> tokens)
     {

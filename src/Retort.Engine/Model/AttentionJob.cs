@@ -3,21 +3,24 @@ using Retort.Engine.Kernels;
 namespace Retort.Engine.Model;
 
 /// <summary>
-/// Causal grouped-query attention of n new queries over the cached positions, one (token, head) pair
-/// per work item, so the worker pool can share it without allocating per call.
+/// Causal grouped-query attention for a batch of rows, one (row, head) pair per work item, so the
+/// worker pool can share it without allocating per call. Each row attends to its own cache up to its
+/// own position: the rows of a prompt share one cache, those of a decode batch each have their own.
 /// </summary>
 internal sealed class AttentionJob : IRangeJob
 {
     [ThreadStatic] private static float[]? t_scores;
 
-    private float[] _q = [], _output = [], _keys = [], _values = [];
-    private int _heads, _headDim, _group, _kvRow, _start;
+    private float[] _q = [], _output = [];
+    private KvCache[] _caches = [];
+    private int[] _positions = [];
+    private int _layer, _heads, _headDim, _group;
     private float _scale;
 
-    public void Prepare(float[] q, float[] output, float[] keys, float[] values, int start, ModelConfig c, int kvRow)
+    public void Prepare(float[] q, float[] output, KvCache[] caches, int[] positions, int layer, ModelConfig c)
     {
-        (_q, _output, _keys, _values, _start) = (q, output, keys, values, start);
-        (_heads, _headDim, _group, _kvRow) = (c.HeadCount, c.HeadDim, c.HeadCount / c.KvHeadCount, kvRow);
+        (_q, _output, _caches, _positions, _layer) = (q, output, caches, positions, layer);
+        (_heads, _headDim, _group) = (c.HeadCount, c.HeadDim, c.HeadCount / c.KvHeadCount);
         _scale = 1f / MathF.Sqrt(c.HeadDim);
     }
 
@@ -27,18 +30,21 @@ internal sealed class AttentionJob : IRangeJob
         for (int job = begin; job < end; job++)
         {
             int i = job / _heads, h = job % _heads;
+            var cache = _caches[i];
+            float[] keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer);
+            int kvRow = cache.RowSize;
             int kvOffset = h / _group * hd;
-            int positions = _start + i + 1;
+            int positions = _positions[i] + 1;
             if (t_scores == null || t_scores.Length < positions) t_scores = new float[Math.Max(positions, 1024)];
             Span<float> scores = t_scores.AsSpan(0, positions);
             ReadOnlySpan<float> query = _q.AsSpan(i * qSize + h * hd, hd);
             for (int p = 0; p < positions; p++)
-                scores[p] = VectorMath.Dot(query, _keys.AsSpan(p * _kvRow + kvOffset, hd)) * _scale;
+                scores[p] = VectorMath.Dot(query, keys.AsSpan(p * kvRow + kvOffset, hd)) * _scale;
             VectorMath.Softmax(scores);
             Span<float> o = _output.AsSpan(i * qSize + h * hd, hd);
             o.Clear();
             for (int p = 0; p < positions; p++)
-                VectorMath.AddScaled(o, _values.AsSpan(p * _kvRow + kvOffset, hd), scores[p]);
+                VectorMath.AddScaled(o, values.AsSpan(p * kvRow + kvOffset, hd), scores[p]);
         }
     }
 }

@@ -20,6 +20,12 @@ internal sealed class ForwardBuffers(ModelConfig config)
     public float[] Up { get; private set; } = [];
     public float[] Logits { get; private set; } = [];
 
+    /// <summary>The cache each row of the batch belongs to (a prompt: the same one for every row).</summary>
+    public KvCache[] RowCaches { get; private set; } = [];
+
+    /// <summary>The position of each row in its cache.</summary>
+    public int[] RowPositions { get; private set; } = [];
+
     public void Ensure(int tokens, int logitRows)
     {
         if (tokens > _tokens)
@@ -34,6 +40,8 @@ internal sealed class ForwardBuffers(ModelConfig config)
             Projection = new float[tokens * hidden];
             Gate = new float[tokens * config.FeedForwardSize];
             Up = new float[tokens * config.FeedForwardSize];
+            RowCaches = new KvCache[tokens];
+            RowPositions = new int[tokens];
             _tokens = tokens;
         }
         if (logitRows > _logitRows)

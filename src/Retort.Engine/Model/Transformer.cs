@@ -165,14 +165,65 @@ public sealed class Transformer : IDisposable
         int start = cache.Length;
         if (start + n > cache.Capacity)
             throw new RetortException($"context is full: {start} + {n} tokens exceed the context size of {cache.Capacity}");
+        var b = _buffers;
+        b.Ensure(n, allLogits ? n : 1);
+        for (int i = 0; i < n; i++)
+        {
+            b.RowCaches[i] = cache;
+            b.RowPositions[i] = start + i;
+        }
+        return ForwardRows(tokens, allLogits ? 0 : n - 1);
+    }
 
+    /// <summary>
+    /// One decode step of several independent sequences at once: token i goes to the sequence whose
+    /// cache is caches[i], at position caches[i].Length. Every matrix product runs once over all the
+    /// rows (the weights are read once for the whole batch); attention stays per sequence. Returns
+    /// tokens.Length × vocab logits in the model's own buffer, valid until the next call; each cache
+    /// grows by one position. Each row's logits equal those of <see cref="ForwardInPlace"/> for that
+    /// sequence alone.
+    /// </summary>
+    internal Span<float> DecodeBatchInPlace(ReadOnlySpan<int> tokens, ReadOnlySpan<KvCache> caches)
+    {
+        int n = tokens.Length;
+        if (n == 0) throw new ArgumentException("no tokens to process", nameof(tokens));
+        if (caches.Length != n) throw new ArgumentException($"{n} tokens but {caches.Length} caches", nameof(caches));
+        for (int i = 0; i < n; i++)
+        {
+            var cache = caches[i];
+            if (cache.Length + 1 > cache.Capacity)
+                throw new RetortException($"context is full: sequence {i} holds {cache.Length} tokens, the context size is {cache.Capacity}");
+            // Two rows writing the same cache position would silently corrupt each other.
+            for (int j = 0; j < i; j++)
+                if (ReferenceEquals(caches[j], cache)) throw new ArgumentException($"sequences {j} and {i} share one cache", nameof(caches));
+        }
+        var b = _buffers;
+        b.Ensure(n, n);
+        for (int i = 0; i < n; i++)
+        {
+            b.RowCaches[i] = caches[i];
+            b.RowPositions[i] = caches[i].Length;
+        }
+        return ForwardRows(tokens, 0);
+    }
+
+    /// <summary>
+    /// The forward pass over rows that each carry their own cache and position
+    /// (<see cref="ForwardBuffers.RowCaches"/>, <see cref="ForwardBuffers.RowPositions"/>): a prompt is
+    /// rows of one cache at consecutive positions, a decode batch is one row per sequence. Each row's
+    /// keys and values go to its cache at its position, and it attends to its cache up to that position.
+    /// Returns the logits of rows firstLogitRow..n-1.
+    /// </summary>
+    private Span<float> ForwardRows(ReadOnlySpan<int> tokens, int firstLogitRow)
+    {
+        int n = tokens.Length;
         var c = Config;
         int hidden = c.HiddenSize, hd = c.HeadDim, qSize = c.HeadCount * hd, kvSize = c.KvHeadCount * hd;
-        int first = allLogits ? 0 : n - 1;
-        int rows = n - first;
+        int rows = n - firstLogitRow;
         var b = _buffers;
-        b.Ensure(n, rows);
         float[] x = b.X, xn = b.Normed, q = b.Q, k = b.K, v = b.V, attn = b.Attention, proj = b.Projection, gate = b.Gate, up = b.Up;
+        KvCache[] caches = b.RowCaches;
+        int[] positions = b.RowPositions;
 
         for (int i = 0; i < n; i++)
         {
@@ -192,12 +243,12 @@ public sealed class Transformer : IDisposable
             layer.Value.Forward(_kernel, xn, v, n);
             for (int i = 0; i < n; i++)
             {
-                _rope.Apply(q.AsSpan(i * qSize, qSize), start + i);
-                _rope.Apply(k.AsSpan(i * kvSize, kvSize), start + i);
-                k.AsSpan(i * kvSize, kvSize).CopyTo(cache.Keys(l, start + i));
-                v.AsSpan(i * kvSize, kvSize).CopyTo(cache.Values(l, start + i));
+                _rope.Apply(q.AsSpan(i * qSize, qSize), positions[i]);
+                _rope.Apply(k.AsSpan(i * kvSize, kvSize), positions[i]);
+                k.AsSpan(i * kvSize, kvSize).CopyTo(caches[i].Keys(l, positions[i]));
+                v.AsSpan(i * kvSize, kvSize).CopyTo(caches[i].Values(l, positions[i]));
             }
-            _attention.Prepare(q, attn, cache.LayerKeys(l), cache.LayerValues(l), start, c, cache.RowSize);
+            _attention.Prepare(q, attn, caches, positions, l, c);
             if (_pool != null) _pool.Run(_attention, n * c.HeadCount, 1);
             else _attention.Execute(0, n * c.HeadCount);
             layer.Output.Forward(_kernel, attn, proj, n);
@@ -211,10 +262,15 @@ public sealed class Transformer : IDisposable
             layer.Down.Forward(_kernel, gate, proj, n);
             VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
         }
-        cache.Length = start + n;
+        for (int i = 0; i < n; i++)
+        {
+            caches[i].Length = Math.Max(caches[i].Length, positions[i] + 1);
+            // Drop the references: the buffers must not keep a finished sequence's cache alive.
+            caches[i] = null!;
+        }
 
         for (int i = 0; i < rows; i++)
-            VectorMath.RmsNorm(x.AsSpan((first + i) * hidden, hidden), _outputNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
+            VectorMath.RmsNorm(x.AsSpan((firstLogitRow + i) * hidden, hidden), _outputNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
         _outputHead.Forward(_kernel, xn, b.Logits, rows);
         return b.Logits.AsSpan(0, rows * c.VocabSize);
     }

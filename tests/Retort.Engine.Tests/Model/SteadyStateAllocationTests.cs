@@ -34,4 +34,30 @@ public sealed class SteadyStateAllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 64 decode steps");
     }
+
+    [Fact]
+    public void ABatchedDecodeStepAllocatesNothing()
+    {
+        using var model = LoadedModel.Load(Fixtures.Path("qwen2-tiny", "gguf/qwen2-tiny-q8_0.gguf"));
+        var transformer = model.Transformer;
+        const int batch = 4;
+        var caches = Enumerable.Range(0, batch).Select(_ => transformer.CreateCache(256)).ToArray();
+        var samplers = Enumerable.Range(0, batch).Select(i => new Sampler(new SamplingOptions { Temperature = 0.8f, Seed = i })).ToArray();
+        int[] tokens = Enumerable.Range(0, batch).Select(i => ReferenceLogits.TransformersF32("qwen2-tiny").Prompts[2][i]).ToArray();
+        int vocab = transformer.Config.VocabSize;
+        // Sequences at different positions: each gets a prompt of its own length first.
+        for (int i = 0; i < batch; i++) transformer.ForwardInPlace(tokens.AsSpan(0, i + 1), caches[i]);
+
+        void Step()
+        {
+            Span<float> logits = transformer.DecodeBatchInPlace(tokens, caches);
+            for (int i = 0; i < batch; i++) tokens[i] = samplers[i].Sample(logits.Slice(i * vocab, vocab), tokens.AsSpan(i, 1));
+        }
+
+        for (int i = 0; i < 16; i++) Step();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 64; i++) Step();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated == 0, $"{allocated} bytes allocated over 64 batched decode steps");
+    }
 }

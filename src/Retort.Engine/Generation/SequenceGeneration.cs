@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Retort.Engine.Loading;
+using Retort.Engine.Model;
+using Retort.Engine.Sampling;
+using Retort.Engine.Tokenization;
+
+namespace Retort.Engine.Generation;
+
+/// <summary>
+/// What happens to one sequence between forward passes, once its prompt is in the cache: sample the
+/// next token from its logits, check end-of-sequence, stop strings, the token limit and the context,
+/// and release the text that is now certain (split into reasoning and answer). It does not run the
+/// model, so a <see cref="Generator"/> can drive one sequence and a server's scheduler many at once
+/// (one batched forward pass per step), with the same result.
+/// </summary>
+internal sealed class SequenceGeneration
+{
+    private readonly LoadedModel _model;
+    private readonly KvCache _cache;
+    private readonly SamplingOptions _options;
+    private readonly Action<GenerationChunk>? _onChunk;
+    private readonly Sampler _sampler;
+    private readonly TokenStreamDecoder _decoder;
+    private readonly StopStringFilter _stops;
+    private readonly ReasoningSplitter _splitter;
+    private readonly List<int> _generated;
+    private readonly List<int> _history;
+    private readonly StringBuilder _text = new();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <param name="cache">The sequence's cache, holding the prompt: generation ends when it is full.</param>
+    public SequenceGeneration(LoadedModel model, KvCache cache, IReadOnlyList<int> prompt, SamplingOptions options,
+        bool startsInReasoning, Action<GenerationChunk>? onChunk)
+    {
+        _model = model;
+        _cache = cache;
+        _options = options;
+        _onChunk = onChunk;
+        _sampler = new Sampler(options);
+        _decoder = new TokenStreamDecoder(model.Tokenizer);
+        _stops = new StopStringFilter(options.StopStrings);
+        _splitter = new ReasoningSplitter(startsInReasoning);
+        int room = Math.Max(0, Math.Min(options.MaxTokens, cache.Capacity - prompt.Count + 1));
+        _generated = new List<int>(room);
+        // Sized up front so that adding a token never reallocates (the penalties read it every step).
+        _history = new List<int>(prompt.Count + room);
+        _history.AddRange(prompt);
+    }
+
+    /// <summary>The token just sampled, to run through the model next when <see cref="Step"/> said so.</summary>
+    public int NextToken { get; private set; } = -1;
+
+    /// <summary>Null while the sequence goes on; then why it ended.</summary>
+    public FinishReason? Finish { get; private set; }
+
+    public IReadOnlyList<int> Tokens => _generated;
+
+    /// <summary>
+    /// Takes the logits of the last token run (modified in place by the penalties) and samples the next
+    /// token. Returns true when the sequence goes on: <see cref="NextToken"/> must then be run through
+    /// the model and its logits passed here; false when it has ended (see <see cref="Finish"/>).
+    /// </summary>
+    public bool Step(Span<float> logits)
+    {
+        if (Finish != null) throw new InvalidOperationException("the sequence has already ended");
+        if (_generated.Count >= _options.MaxTokens) return End(FinishReason.Length);
+        int next = _sampler.Sample(logits, CollectionsMarshal.AsSpan(_history));
+        if (!_options.IgnoreEos && _model.EndOfSequenceTokens.Contains(next)) return End(FinishReason.Stop);
+        _generated.Add(next);
+        _history.Add(next);
+        Release(_stops.Push(_decoder.Push(next)));
+        if (_stops.Stopped) return End(FinishReason.Stop);
+        // The token has no room in the cache: it is the last one.
+        if (_generated.Count >= _options.MaxTokens || _cache.Length >= _cache.Capacity) return End(FinishReason.Length);
+        NextToken = next;
+        return true;
+    }
+
+    /// <summary>Ends the sequence where it stands (the caller went away or the server is stopping).</summary>
+    public void Cancel()
+    {
+        if (Finish == null) End(FinishReason.Cancelled);
+    }
+
+    public GenerationResult Result(IReadOnlyList<int> prompt, int reused, TimeSpan promptTime) => new()
+    {
+        PromptTokens = prompt,
+        ReusedPromptTokens = reused,
+        Tokens = _generated,
+        Text = _text.ToString(),
+        Reasoning = _splitter.Reasoning,
+        Answer = _splitter.Answer,
+        FinishReason = Finish ?? throw new InvalidOperationException("the sequence has not ended"),
+        PromptTime = promptTime,
+        GenerationTime = _clock.Elapsed,
+    };
+
+    private bool End(FinishReason reason)
+    {
+        Finish = reason;
+        NextToken = -1;
+        if (!_stops.Stopped) Release(_stops.Push(_decoder.Flush()));
+        Release(_stops.Flush());
+        foreach (var (kind, t) in _splitter.Flush()) _onChunk?.Invoke(new GenerationChunk(kind, t));
+        _clock.Stop();
+        return false;
+    }
+
+    private void Release(string piece)
+    {
+        if (piece.Length == 0) return;
+        _text.Append(piece);
+        foreach (var (kind, t) in _splitter.Push(piece)) _onChunk?.Invoke(new GenerationChunk(kind, t));
+    }
+}
