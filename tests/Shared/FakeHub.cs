@@ -205,6 +205,9 @@ internal sealed class FakeHub : IAsyncDisposable
         if (cut)
         {
             await ctx.Response.Body.FlushAsync();
+            // Abort sends a reset, which discards whatever the client has not read yet: give it a
+            // moment to take the bytes, so the cut lands at (or, on a busy machine, before) the offset.
+            await Task.Delay(300);
             ctx.Abort();
         }
     }

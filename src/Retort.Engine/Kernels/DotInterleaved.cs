@@ -171,24 +171,20 @@ internal static unsafe class DotInterleaved
 
     public static void Tile1Q4_0<T>(byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y) where T : struct, IByteMultiplyAdd
     {
+        // One float chain in block order, as in Tile4: a row gets bit-identical results whether it
+        // is decoded alone or in a batch (batched greedy decoding equals single-sequence decoding).
         var mask = Vector256.Create((byte)0x0F);
-        Vector256<float> f0 = default, f1 = default;
+        Vector256<float> f = default;
         byte* rec = group;
-        int b = 0;
-        // Two blocks per step: two independent float chains and twice the loads in flight.
-        for (; b + 2 <= blocks; b += 2, rec += 2 * InterleavedWeights.Q4_0RecordBytes)
+        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q4_0RecordBytes)
         {
             byte* ahead = rec + 6 * InterleavedWeights.Q4_0RecordBytes;
             Sse.Prefetch0(ahead);
             Sse.Prefetch0(ahead + 64);
             Sse.Prefetch0(ahead + 128);
-            Sse.Prefetch0(ahead + 192);
-            Sse.Prefetch0(ahead + 256);
-            f0 = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f0);
-            f1 = Block1Q4_0<T>(rec + InterleavedWeights.Q4_0RecordBytes, xq + 32 * b + 32, -8 * xs[b + 1], xd[b + 1], mask, f1);
+            f = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f);
         }
-        if (b < blocks) f0 = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f0);
-        (f0 + f1).Store(y);
+        f.Store(y);
     }
 
     public static void Tile4Q8_0(byte* group, int blocks,
@@ -221,19 +217,15 @@ internal static unsafe class DotInterleaved
 
     public static void Tile1Q8_0(byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y)
     {
-        Vector256<float> f0 = default, f1 = default;
+        Vector256<float> f = default;
         byte* rec = group;
-        int b = 0;
-        for (; b + 2 <= blocks; b += 2, rec += 2 * InterleavedWeights.Q8_0RecordBytes)
+        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q8_0RecordBytes)
         {
             byte* ahead = rec + 4 * InterleavedWeights.Q8_0RecordBytes;
-            for (int p = 0; p < 2 * InterleavedWeights.Q8_0RecordBytes; p += 64) Sse.Prefetch0(ahead + p);
-            f0 = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f0);
-            byte* next = rec + InterleavedWeights.Q8_0RecordBytes;
-            f1 = BlockQ8_0(next + 16, xq + 32 * b + 32, -128 * xs[b + 1], xd[b + 1], Scales(next), f1);
+            for (int p = 0; p < InterleavedWeights.Q8_0RecordBytes; p += 64) Sse.Prefetch0(ahead + p);
+            f = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f);
         }
-        if (b < blocks) f0 = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f0);
-        (f0 + f1).Store(y);
+        f.Store(y);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -89,14 +89,26 @@ public sealed class Transformer : IDisposable
         _buffers = new ForwardBuffers(config);
         if (_pool != null && interleave)
         {
-            // Opening stays a memory map (well under a second); the interleaved copies are made on
-            // a thread of their own, layer by layer in the order a forward pass needs them, and
-            // each matmul switches over as soon as its copy is ready. Fresh pages are what this
-            // costs (about a second per GB on this VM), not the shuffling.
-            _interleaving = Task.Factory.StartNew(InterleaveAll, CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            long bytes = Linears().Sum(l => l.Weight.ByteLength);
+            if (bytes <= SynchronousInterleaveBytes)
+            {
+                // Milliseconds: done before the first forward, so every pass sees one layout.
+                foreach (var linear in Linears()) linear.Interleave(_pool);
+            }
+            else
+            {
+                // Opening stays a memory map (well under a second); the interleaved copies are made
+                // on a thread of their own, layer by layer in the order a forward pass needs them,
+                // and each matmul switches over as soon as its copy is ready. Fresh pages are what
+                // this costs (about a second per GB on this VM), not the shuffling.
+                _interleaving = Task.Factory.StartNew(InterleaveAll, CancellationToken.None,
+                    TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
         }
     }
+
+    /// <summary>Models whose matrices are at most this large are re-laid out before the constructor returns.</summary>
+    private const long SynchronousInterleaveBytes = 64L << 20;
 
     private readonly Task? _interleaving;
     private volatile bool _disposed;
