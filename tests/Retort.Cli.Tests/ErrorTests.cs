@@ -29,6 +29,13 @@ public sealed class ErrorTests : IDisposable
     }
 
     [Fact]
+    public void AnUnknownCacheType()
+    {
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-q8_0.gguf"), "-p", "hi", "--cache-type", "q4_0");
+        AssertOneLineError(code, err, "--cache-type must be f32 or f16, found 'q4_0'");
+    }
+
+    [Fact]
     public void AFileThatIsNotGguf()
     {
         string path = Path.Combine(_dir, "notes.gguf");

@@ -20,8 +20,6 @@ internal static unsafe class DotInterleaved
     /// <summary>RETORT_INTERLEAVE_Q4K=0 keeps Q4_K in the file layout (its row kernels are already 2-token).</summary>
     private static readonly bool Q4_KInterleaved = Environment.GetEnvironmentVariable("RETORT_INTERLEAVE_Q4K") != "0";
 
-    private static readonly float TwoPow112 = MathF.ScaleB(1f, 112);
-
     /// <summary>Tokens per tile in <see cref="Tile4"/>.</summary>
     public const int TileTokens = 4;
 
@@ -443,18 +441,8 @@ internal static unsafe class DotInterleaved
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast4(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
 
-    /// <summary>
-    /// The 8 f16 row scales of a record as floats, converted with integer arithmetic (.NET exposes
-    /// no vcvtph2ps): move exponent and mantissa into float position, rescale the exponent bias by
-    /// multiplying with 2^112 (which also handles subnormals and zero), put the sign back. Scales
-    /// are finite, so infinities and NaNs need no handling.
-    /// </summary>
+    /// <summary>The 8 f16 row scales of a record as floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector256<float> Scales(byte* rec)
-    {
-        var h = Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)rec));
-        var magnitude = Vector256.ShiftLeft(h & Vector256.Create(0x7FFF), 13).AsSingle() * Vector256.Create(TwoPow112);
-        var sign = Vector256.ShiftLeft(h & Vector256.Create(0x8000), 16);
-        return (magnitude.AsInt32() | sign).AsSingle();
-    }
+    internal static Vector256<float> Scales(byte* rec) =>
+        HalfConversion.HalfToSingle(Avx2.ConvertToVector256Int32((ushort*)rec).AsUInt32());
 }

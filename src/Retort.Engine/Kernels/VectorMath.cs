@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Retort.Engine.Kernels;
 
@@ -104,6 +106,22 @@ internal static class VectorMath
     }
 
     /// <summary>y += a · x.</summary>
+    /// <summary>y[i] += a·x[i] for n halves x (an f16 KV cache's value rows).</summary>
+    public static unsafe void AddScaledHalf(float* y, ushort* x, float a, int n)
+    {
+        int i = 0;
+        if (Avx2.IsSupported && Fma.IsSupported)
+        {
+            var va = Vector256.Create(a);
+            for (; i + 8 <= n; i += 8)
+            {
+                var h = HalfConversion.HalfToSingle(Avx2.ConvertToVector256Int32(x + i).AsUInt32());
+                Fma.MultiplyAdd(h, va, Vector256.Load(y + i)).Store(y + i);
+            }
+        }
+        for (; i < n; i++) y[i] += a * HalfConversion.HalfToSingle(x[i]);
+    }
+
     public static void AddScaled(Span<float> y, ReadOnlySpan<float> x, float a)
     {
         int i = 0;

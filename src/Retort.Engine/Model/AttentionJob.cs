@@ -7,7 +7,7 @@ namespace Retort.Engine.Model;
 /// worker pool can share it without allocating per call. Each row attends to its own cache up to its
 /// own position: the rows of a prompt share one cache, those of a decode batch each have their own.
 /// </summary>
-internal sealed class AttentionJob : IRangeJob
+internal sealed unsafe class AttentionJob : IRangeJob
 {
     [ThreadStatic] private static float[]? t_scores;
 
@@ -31,20 +31,39 @@ internal sealed class AttentionJob : IRangeJob
         {
             int i = job / _heads, h = job % _heads;
             var cache = _caches[i];
-            float[] keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer);
             int kvRow = cache.RowSize;
             int kvOffset = h / _group * hd;
             int positions = _positions[i] + 1;
             if (t_scores == null || t_scores.Length < positions) t_scores = new float[Math.Max(positions, 1024)];
             Span<float> scores = t_scores.AsSpan(0, positions);
             ReadOnlySpan<float> query = _q.AsSpan(i * qSize + h * hd, hd);
+            Span<float> o = _output.AsSpan(i * qSize + h * hd, hd);
+            o.Clear();
+            if (cache.Type == KvCacheType.F16)
+            {
+                AttendF16(cache, query, scores, o, kvRow, kvOffset, hd);
+                continue;
+            }
+            float[] keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer);
             for (int p = 0; p < positions; p++)
                 scores[p] = VectorMath.Dot(query, keys.AsSpan(p * kvRow + kvOffset, hd)) * _scale;
             VectorMath.Softmax(scores);
-            Span<float> o = _output.AsSpan(i * qSize + h * hd, hd);
-            o.Clear();
             for (int p = 0; p < positions; p++)
                 VectorMath.AddScaled(o, values.AsSpan(p * kvRow + kvOffset, hd), scores[p]);
+        }
+    }
+
+    /// <summary>The same attention over an f16 cache: halves are widened inside the dot products.</summary>
+    private void AttendF16(KvCache cache, ReadOnlySpan<float> query, Span<float> scores, Span<float> o, int kvRow, int kvOffset, int hd)
+    {
+        fixed (ushort* keys = cache.LayerKeysF16(_layer), values = cache.LayerValuesF16(_layer))
+        fixed (float* q = query, po = o)
+        {
+            for (int p = 0; p < scores.Length; p++)
+                scores[p] = DotF16.Dot(keys + (long)p * kvRow + kvOffset, q, hd) * _scale;
+            VectorMath.Softmax(scores);
+            for (int p = 0; p < scores.Length; p++)
+                VectorMath.AddScaledHalf(po, values + (long)p * kvRow + kvOffset, scores[p], hd);
         }
     }
 }

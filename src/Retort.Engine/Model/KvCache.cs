@@ -1,28 +1,45 @@
 namespace Retort.Engine.Model;
 
 /// <summary>
-/// Keys and values of every layer for the positions processed so far, float32,
-/// laid out [layer][position][kvHead·headDim]. <see cref="Length"/> positions are valid;
-/// truncating keeps a common prefix so a new chat turn only computes its new tokens.
+/// Keys and values of every layer for the positions processed so far, float32 or f16
+/// (<see cref="KvCacheType"/>), laid out [layer][position][kvHead·headDim]. <see cref="Length"/>
+/// positions are valid; truncating keeps a common prefix so a new chat turn only computes its new tokens.
 /// </summary>
 public sealed class KvCache
 {
-    private readonly float[][] _keys;
-    private readonly float[][] _values;
+    private readonly float[][] _keys = [];
+    private readonly float[][] _values = [];
+    private readonly ushort[][] _keys16 = [];
+    private readonly ushort[][] _values16 = [];
 
-    public KvCache(ModelConfig config, int capacity)
+    public KvCache(ModelConfig config, int capacity, KvCacheType type = KvCacheType.F32)
     {
         if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "context must be positive");
         Capacity = capacity;
+        Type = type;
         RowSize = config.KvHeadCount * config.HeadDim;
+        long length = (long)capacity * RowSize;
+        if (type == KvCacheType.F16)
+        {
+            _keys16 = new ushort[config.LayerCount][];
+            _values16 = new ushort[config.LayerCount][];
+            for (int l = 0; l < config.LayerCount; l++)
+            {
+                _keys16[l] = new ushort[length];
+                _values16[l] = new ushort[length];
+            }
+            return;
+        }
         _keys = new float[config.LayerCount][];
         _values = new float[config.LayerCount][];
         for (int l = 0; l < config.LayerCount; l++)
         {
-            _keys[l] = new float[(long)capacity * RowSize];
-            _values[l] = new float[(long)capacity * RowSize];
+            _keys[l] = new float[length];
+            _values[l] = new float[length];
         }
     }
+
+    public KvCacheType Type { get; }
 
     /// <summary>Positions the cache can hold (the context size).</summary>
     public int Capacity { get; }
@@ -32,13 +49,31 @@ public sealed class KvCache
 
     internal int RowSize { get; }
 
-    internal Span<float> Keys(int layer, int position) => _keys[layer].AsSpan(position * RowSize, RowSize);
-
-    internal Span<float> Values(int layer, int position) => _values[layer].AsSpan(position * RowSize, RowSize);
+    /// <summary>Writes the key and value rows of one position of one layer (rounded to f16 for an f16 cache).</summary>
+    internal void Store(int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        int offset = position * RowSize;
+        if (Type == KvCacheType.F32)
+        {
+            key[..RowSize].CopyTo(_keys[layer].AsSpan(offset, RowSize));
+            value[..RowSize].CopyTo(_values[layer].AsSpan(offset, RowSize));
+            return;
+        }
+        Span<ushort> k = _keys16[layer].AsSpan(offset, RowSize), v = _values16[layer].AsSpan(offset, RowSize);
+        for (int i = 0; i < RowSize; i++)
+        {
+            k[i] = BitConverter.HalfToUInt16Bits((Half)key[i]);
+            v[i] = BitConverter.HalfToUInt16Bits((Half)value[i]);
+        }
+    }
 
     internal float[] LayerKeys(int layer) => _keys[layer];
 
     internal float[] LayerValues(int layer) => _values[layer];
+
+    internal ushort[] LayerKeysF16(int layer) => _keys16[layer];
+
+    internal ushort[] LayerValuesF16(int layer) => _values16[layer];
 
     /// <summary>Forgets everything after the first <paramref name="length"/> positions.</summary>
     public void Truncate(int length)

@@ -156,7 +156,10 @@ public sealed class Transformer : IDisposable
     /// <summary>True when the output head shares the token embedding's weights.</summary>
     public bool TiedEmbeddings => ReferenceEquals(_outputHead.Weight, _tokenEmbedding);
 
-    public KvCache CreateCache(int contextLength) => new(Config, contextLength);
+    public KvCache CreateCache(int contextLength) => new(Config, contextLength, CacheType);
+
+    /// <summary>What <see cref="CreateCache"/> stores keys and values as (float32 unless set).</summary>
+    public KvCacheType CacheType { get; set; } = KvCacheType.F32;
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions cache.Length, cache.Length+1, … and appends their
@@ -257,8 +260,7 @@ public sealed class Transformer : IDisposable
             {
                 _rope.Apply(q.AsSpan(i * qSize, qSize), positions[i]);
                 _rope.Apply(k.AsSpan(i * kvSize, kvSize), positions[i]);
-                k.AsSpan(i * kvSize, kvSize).CopyTo(caches[i].Keys(l, positions[i]));
-                v.AsSpan(i * kvSize, kvSize).CopyTo(caches[i].Values(l, positions[i]));
+                caches[i].Store(l, positions[i], k.AsSpan(i * kvSize, kvSize), v.AsSpan(i * kvSize, kvSize));
             }
             _attention.Prepare(q, attn, caches, positions, l, c);
             if (_pool != null) _pool.Run(_attention, n * c.HeadCount, 1);
