@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Retort.Distillation.IO;
 
 namespace Retort.Distillation.Cleaning;
 
@@ -25,4 +26,7 @@ public sealed record CleaningReport(int Input, int Kept, IReadOnlyDictionary<Dro
             ["answers_verified"] = Options.References != null,
         };
     }
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>, atomically.</summary>
+    public void WriteJson(string path) => AtomicFile.WriteText(path, ToJson().ToJsonString(JsonlFile.IndentedOptions) + "\n");
 }

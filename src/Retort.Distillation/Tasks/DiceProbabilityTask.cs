@@ -39,8 +39,8 @@ internal static class DiceProbabilityTask
 
         var lines = new List<string>
         {
-            zh ? $"甲每次掷骰获胜的概率 p = {S(setA.Length)}/6 = {p}；乙每次掷骰获胜的概率 q = {S(setB.Length)}/6 = {q}。"
-               : $"On each roll A wins with probability p = {S(setA.Length)}/6 = {p}, and B wins with probability q = {S(setB.Length)}/6 = {q}.",
+            zh ? $"甲每次掷骰获胜的概率 p = {Sixths(setA.Length)}；乙每次掷骰获胜的概率 q = {Sixths(setB.Length)}。"
+               : $"On each roll A wins with probability p = {Sixths(setA.Length)}, and B wins with probability q = {Sixths(setB.Length)}.",
             zh ? $"一轮（甲乙各掷一次）都没人获胜的概率是 (1 - p)(1 - q) = {Rational.One - p} × {Rational.One - q} = {miss}。"
                : $"A round (one roll each) in which nobody wins has probability (1 - p)(1 - q) = {Rational.One - p} × {Rational.One - q} = {miss}.",
         };
@@ -48,8 +48,8 @@ internal static class DiceProbabilityTask
         if (rounds is int r)
         {
             lines.Add(zh
-                ? $"甲在第 k 轮获胜，需要前 k - 1 轮都没人获胜，再由甲掷中，概率为 {miss}^(k-1) × {p}，k = 1 到 {S(r)}。"
-                : $"A wins in round k when the first k - 1 rounds had no winner and then A succeeds: probability {miss}^(k-1) × {p}, for k = 1 to {S(r)}.");
+                ? $"甲在第 k 轮获胜，需要前 k - 1 轮都没人获胜，再由甲掷中，概率为 ({miss})^(k-1) × {p}，k = 1 到 {S(r)}。"
+                : $"A wins in round k when the first k - 1 rounds had no winner and then A succeeds: probability ({miss})^(k-1) × {p}, for k = 1 to {S(r)}.");
             answer = Rational.Zero;
             for (int k = 1; k <= r; k++)
             {
@@ -63,8 +63,8 @@ internal static class DiceProbabilityTask
         {
             answer = p / (Rational.One - miss);
             lines.Add(zh
-                ? $"甲获胜的概率 P = p + {miss}p + {miss}²p + … = p ÷ (1 - {miss}) = {p} ÷ {Rational.One - miss} = {answer}。"
-                : $"A wins on the first roll, or after one empty round, or after two, and so on: P = p + {miss}p + {miss}²p + … = p ÷ (1 - {miss}) = {p} ÷ {Rational.One - miss} = {answer}.");
+                ? $"甲获胜的概率 P = p + ({miss})p + ({miss})²p + … = p ÷ (1 - {miss}) = {p} ÷ {Rational.One - miss} = {answer}。"
+                : $"A wins on the first roll, or after one empty round, or after two, and so on: P = p + ({miss})p + ({miss})²p + … = p ÷ (1 - {miss}) = {p} ÷ {Rational.One - miss} = {answer}.");
             lines.Add(zh
                 ? $"验证：P 满足 P = p + {miss} × P，即 {answer} = {p} + {miss} × {answer}。"
                 : $"Check: P must satisfy P = p + {miss} × P, and indeed {answer} = {p} + {miss} × {answer}.");
@@ -72,6 +72,10 @@ internal static class DiceProbabilityTask
         lines.Add(zh ? $"所以甲获胜的概率是 {answer}。" : $"So the probability that A wins is {answer}.");
         return new TaskContent(prompt, string.Join("\n", lines), answer.ToString());
     }
+
+    /// <summary>"2/6 = 1/3", or just "1/6" when there is nothing to reduce.</summary>
+    private static string Sixths(int faces) =>
+        new Rational(faces, 6) is var r && r.Denominator == 6 ? r.ToString() : $"{S(faces)}/6 = {r}";
 
     /// <summary>A random set of 1 to 4 faces, in increasing order.</summary>
     private static int[] Faces(SplitMix64 rng)
