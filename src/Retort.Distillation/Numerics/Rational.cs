@@ -60,8 +60,7 @@ internal readonly record struct Rational
         if (whole.Length + fraction.Length == 0) return null;
         foreach (char c in whole) if (c is < '0' or > '9') return null;
         foreach (char c in fraction) if (c is < '0' or > '9') return null;
-        var numerator = BigInteger.Parse(whole + fraction == "" ? "0" : whole + fraction, CultureInfo.InvariantCulture);
-        var value = new Rational(negative ? -numerator : numerator, BigInteger.Pow(10, fraction.Length));
-        return value;
+        var numerator = BigInteger.Parse(whole + fraction, CultureInfo.InvariantCulture);
+        return new Rational(negative ? -numerator : numerator, BigInteger.Pow(10, fraction.Length));
     }
 }
