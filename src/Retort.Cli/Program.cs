@@ -29,6 +29,8 @@ public static class Program
             PullCommand.Create(io),
             StoreCommands.CreateList(io),
             StoreCommands.CreateRemove(io),
+            DistillCommand.Create(io),
+            EvalCommand.Create(io),
         };
         try
         {
