@@ -196,6 +196,27 @@ public sealed class StudentModel : IDisposable
         Lora = options;
     }
 
+    /// <summary>
+    /// Folds the adapters into the base weights (W += alpha/r · B·A) and removes them; the model is
+    /// then a plain model again with every parameter trainable.
+    /// </summary>
+    public void MergeLora()
+    {
+        if (Lora == null) return;
+        for (int l = 0; l < _layers.Length; l++)
+            foreach (var (_, linear) in Modules(l))
+            {
+                if (linear.LoraA is not { } a || linear.LoraB is not { } b) continue;
+                var delta = new float[linear.Out * linear.In];
+                _ctx.MatMul.Multiply(b.Value, false, a.Value, false, delta, linear.Out, linear.In, a.Shape[0], accumulate: false);
+                VectorMath.AddScaled(linear.Weight.Value, delta, (float)linear.LoraScaling);
+                linear.DetachLora();
+            }
+        _loraParameters.Clear();
+        foreach (var p in _baseParameters) p.Trainable = true;
+        Lora = null;
+    }
+
     /// <summary>The projections of layer l by their module path (self_attn.q_proj, …, mlp.down_proj).</summary>
     internal IEnumerable<(string Module, LinearLayer Linear)> Modules(int layer)
     {
