@@ -24,6 +24,8 @@ public static class Program
             ConvertCommand.Create(io),
             StoreCommands.CreateList(io),
             StoreCommands.CreateRemove(io),
+            DistillCommand.Create(io),
+            LoraCommand.Create(io),
         };
         try
         {

@@ -7,7 +7,7 @@ internal static class DistillationObjective
 {
     /// <summary>Returns the loss; writes the gradient (scaled by <paramref name="scale"/>) into gradient.</summary>
     public static double Compute(TrainingOptions o, ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets,
-        int vocabulary, float[] gradient, double scale)
+        int vocabulary, Span<float> gradient, double scale)
     {
         double loss;
         if (o.Loss == LossKind.Sft)

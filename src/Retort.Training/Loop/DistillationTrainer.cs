@@ -109,7 +109,7 @@ public sealed class DistillationTrainer
                 var dropout = _student.Lora is { Dropout: > 0 } ? new Random(HashCode.Combine(o.Seed, step, micro)) : null;
                 var logits = _student.Forward(batch, dropout);
                 double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teacher, batch.Targets, vocab,
-                    grad, 1.0 / o.GradientAccumulation);
+                    grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation);
                 if (!double.IsFinite(microLoss)) throw NotFinite(step, "loss", microLoss, latest);
                 _student.Backward(grad);
                 loss += microLoss / o.GradientAccumulation;
