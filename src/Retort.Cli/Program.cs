@@ -31,6 +31,7 @@ public static class Program
             StoreCommands.CreateRemove(io),
             DistillCommand.Create(io),
             EvalCommand.Create(io),
+            LoraCommand.Create(io),
         };
         try
         {

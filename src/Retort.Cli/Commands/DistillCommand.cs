@@ -2,18 +2,14 @@ using System.CommandLine;
 
 namespace Retort.Cli.Commands;
 
-/// <summary><c>retort distill</c>: the parent of the steps that make a reasoning model (tasks, generate, clean, and any given).</summary>
+/// <summary><c>retort distill</c>: the parent of the steps that make a reasoning model (tasks, generate, clean, train).</summary>
 internal static class DistillCommand
 {
-    public static Command Create(CliIo io, params Command[] extra)
+    public static Command Create(CliIo io) => new("distill", "Make reasoning models: synthetic tasks, teacher traces, cleaning, training")
     {
-        var command = new Command("distill", "Make reasoning models: synthetic tasks, teacher traces, cleaning, training")
-        {
-            DistillTasksCommand.Create(io),
-            DistillGenerateCommand.Create(io),
-            DistillCleanCommand.Create(io),
-        };
-        foreach (var c in extra) command.Subcommands.Add(c);
-        return command;
-    }
+        DistillTasksCommand.Create(io),
+        DistillGenerateCommand.Create(io),
+        DistillCleanCommand.Create(io),
+        DistillTrainCommand.Create(io),
+    };
 }

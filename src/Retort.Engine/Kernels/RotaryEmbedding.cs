@@ -26,6 +26,9 @@ internal sealed class RotaryEmbedding
         }
     }
 
+    /// <summary>The angle per position of each rotary pair (training builds its cos/sin tables from them).</summary>
+    public ReadOnlySpan<float> InverseFrequencies => _inverseFrequencies;
+
     /// <summary>Rotates every head in <paramref name="heads"/> (headCount × headDim) in place for one position.</summary>
     public void Apply(Span<float> heads, int position)
     {

@@ -13,6 +13,21 @@ public sealed class AdamW(int size, double beta1 = 0.9, double beta2 = 0.999, do
     /// <summary>Steps taken so far (bias correction uses it).</summary>
     public int Step { get; private set; }
 
+    /// <summary>The first-moment estimates m (a checkpoint saves and restores them).</summary>
+    internal float[] FirstMoment => _m;
+
+    /// <summary>The second-moment estimates v.</summary>
+    internal float[] SecondMoment => _v;
+
+    /// <summary>Puts the optimizer back to a checkpointed state.</summary>
+    internal void Restore(int step, ReadOnlySpan<float> m, ReadOnlySpan<float> v)
+    {
+        if (m.Length != _m.Length || v.Length != _v.Length) throw new ArgumentException("moment sizes differ from the optimizer's");
+        Step = step;
+        m.CopyTo(_m);
+        v.CopyTo(_v);
+    }
+
     public void Update(Span<float> weights, ReadOnlySpan<float> gradient, double learningRate)
     {
         if (weights.Length != _m.Length || gradient.Length != _m.Length) throw new ArgumentException("weights and gradient must match the optimizer size");

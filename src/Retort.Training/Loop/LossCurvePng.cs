@@ -1,0 +1,125 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+
+namespace Retort.Training.Loop;
+
+/// <summary>
+/// Draws the loss curve (training loss per step in blue, evaluation loss in red, light grid) as a
+/// PNG: RGB pixels, each row filtered with "none", deflated with zlib, chunks with CRC-32.
+/// </summary>
+internal static class LossCurvePng
+{
+    private const int Width = 640, Height = 360, Margin = 24;
+
+    public static byte[] Render(IReadOnlyList<double> losses, IReadOnlyList<EvalPoint> eval)
+    {
+        var pixels = new byte[Width * Height * 3];
+        Array.Fill(pixels, (byte)255);
+        var values = losses.Where(double.IsFinite).Concat(eval.Select(e => e.Loss).Where(double.IsFinite)).ToList();
+        double min = values.Count > 0 ? values.Min() : 0, max = values.Count > 0 ? values.Max() : 1;
+        if (max - min < 1e-9) { min -= 0.5; max += 0.5; }
+        int steps = Math.Max(2, Math.Max(losses.Count, eval.Count > 0 ? eval.Max(e => e.Step) : 0));
+
+        int X(double step) => Margin + (int)Math.Round((step - 1) / (steps - 1) * (Width - 2 * Margin));
+        int Y(double loss) => Height - Margin - (int)Math.Round((loss - min) / (max - min) * (Height - 2 * Margin));
+
+        for (int g = 0; g <= 4; g++)
+        {
+            int y = Margin + g * (Height - 2 * Margin) / 4, x = Margin + g * (Width - 2 * Margin) / 4;
+            Line(pixels, Margin, y, Width - Margin, y, (220, 220, 220));
+            Line(pixels, x, Margin, x, Height - Margin, (220, 220, 220));
+        }
+        Line(pixels, Margin, Height - Margin, Width - Margin, Height - Margin, (0, 0, 0));
+        Line(pixels, Margin, Margin, Margin, Height - Margin, (0, 0, 0));
+        for (int i = 1; i < losses.Count; i++)
+            if (double.IsFinite(losses[i - 1]) && double.IsFinite(losses[i]))
+                Line(pixels, X(i), Y(losses[i - 1]), X(i + 1), Y(losses[i]), (31, 119, 180));
+        for (int i = 0; i < eval.Count; i++)
+        {
+            if (i > 0) Line(pixels, X(eval[i - 1].Step), Y(eval[i - 1].Loss), X(eval[i].Step), Y(eval[i].Loss), (214, 39, 40));
+            for (int d = -2; d <= 2; d++) Line(pixels, X(eval[i].Step) - 2, Y(eval[i].Loss) + d, X(eval[i].Step) + 2, Y(eval[i].Loss) + d, (214, 39, 40));
+        }
+        return Encode(pixels, Width, Height);
+    }
+
+    public static void Write(string path, IReadOnlyList<double> losses, IReadOnlyList<EvalPoint> eval)
+    {
+        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
+        File.WriteAllBytes(temp, Render(losses, eval));
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Bresenham's line, clipped to the image.</summary>
+    private static void Line(byte[] pixels, int x0, int y0, int x1, int y1, (byte R, byte G, byte B) color)
+    {
+        int dx = Math.Abs(x1 - x0), dy = -Math.Abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1, err = dx + dy;
+        while (true)
+        {
+            if (x0 >= 0 && x0 < Width && y0 >= 0 && y0 < Height)
+            {
+                int i = (y0 * Width + x0) * 3;
+                (pixels[i], pixels[i + 1], pixels[i + 2]) = color;
+            }
+            if (x0 == x1 && y0 == y1) return;
+            int e2 = 2 * err;
+            if (e2 >= dy) { err += dy; x0 += sx; }
+            if (e2 <= dx) { err += dx; y0 += sy; }
+        }
+    }
+
+    internal static byte[] Encode(byte[] rgb, int width, int height)
+    {
+        using var png = new MemoryStream();
+        png.Write([137, 80, 78, 71, 13, 10, 26, 10]);
+        var header = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(header, width);
+        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
+        header[8] = 8; // bit depth
+        header[9] = 2; // colour type: truecolour
+        Chunk(png, "IHDR", header);
+        using var raw = new MemoryStream();
+        using (var z = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
+            for (int y = 0; y < height; y++)
+            {
+                z.WriteByte(0); // filter: none
+                z.Write(rgb, y * width * 3, width * 3);
+            }
+        Chunk(png, "IDAT", raw.ToArray());
+        Chunk(png, "IEND", []);
+        return png.ToArray();
+    }
+
+    private static void Chunk(Stream s, string type, byte[] data)
+    {
+        Span<byte> word = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
+        s.Write(word);
+        byte[] typeBytes = Encoding.ASCII.GetBytes(type);
+        s.Write(typeBytes);
+        s.Write(data);
+        uint crc = Crc32(Crc32(0xFFFFFFFFu, typeBytes), data) ^ 0xFFFFFFFFu;
+        BinaryPrimitives.WriteUInt32BigEndian(word, crc);
+        s.Write(word);
+    }
+
+    private static readonly uint[] CrcTable = BuildTable();
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            uint c = n;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+
+    internal static uint Crc32(uint crc, ReadOnlySpan<byte> data)
+    {
+        foreach (byte b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc;
+    }
+}

@@ -1,0 +1,62 @@
+using Retort.Engine;
+using Retort.Engine.Loading;
+using Retort.Training.Model;
+
+namespace Retort.Training.Loop;
+
+/// <summary>
+/// A teacher run by the inference engine in the same process (any size, any supported file
+/// type). Its tokenizer must be the student's, token for token; otherwise logits would be compared
+/// across different meanings and distillation is refused with the first difference named.
+/// </summary>
+public sealed class OnlineTeacher : ITeacher
+{
+    private readonly LoadedModel _model;
+
+    public OnlineTeacher(LoadedModel teacher, Retort.Engine.Tokenization.Tokenizer studentTokenizer)
+    {
+        _model = teacher;
+        var t = teacher.Tokenizer;
+        if (t.VocabSize != studentTokenizer.VocabSize)
+            throw new RetortException($"teacher '{teacher.Path}' has a vocabulary of {t.VocabSize} tokens, the student {studentTokenizer.VocabSize}: distillation needs the same tokenizer");
+        for (int id = 0; id < t.VocabSize; id++)
+            if (t.TokenText(id) != studentTokenizer.TokenText(id))
+                throw new RetortException($"teacher and student tokenizers differ at token {id} ('{t.TokenText(id)}' vs '{studentTokenizer.TokenText(id)}'): distillation needs the same vocabulary");
+    }
+
+    public int Vocabulary => _model.Config.VocabSize;
+
+    public float[] Logits(TrainingBatch batch, int vocabulary)
+    {
+        if (vocabulary > Vocabulary) throw new RetortException($"the teacher's head has {Vocabulary} tokens, fewer than the {vocabulary} the loss needs");
+        var result = new float[batch.TokenCount * vocabulary];
+        int full = _model.Config.VocabSize;
+        for (int r = 0; r < batch.Rows; r++)
+        {
+            int t = 0;
+            while (t < batch.Length)
+            {
+                int start = r * batch.Length + t;
+                if (batch.Documents[start] < 0) { t++; continue; }
+                int end = t;
+                while (end < batch.Length && batch.Documents[r * batch.Length + end] == batch.Documents[start]) end++;
+                var tokens = batch.Tokens.AsSpan(start, end - t);
+                var cache = _model.Transformer.CreateCache(tokens.Length);
+                float[] logits;
+                _model.ForwardLock.Enter();
+                try
+                {
+                    logits = _model.Transformer.Forward(tokens, cache, allLogits: true);
+                }
+                finally
+                {
+                    _model.ForwardLock.Exit();
+                }
+                for (int i = 0; i < tokens.Length; i++)
+                    Array.Copy(logits, i * full, result, (start + i) * vocabulary, vocabulary);
+                t = end;
+            }
+        }
+        return result;
+    }
+}
