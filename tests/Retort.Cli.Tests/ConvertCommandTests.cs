@@ -35,6 +35,51 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(theirs.GetStringArray("tokenizer.ggml.merges"), ours.GetStringArray("tokenizer.ggml.merges"));
     }
 
+    /// <summary>
+    /// Types without a llama.cpp fixture: every matrix gets the expected type (Q6_K falls back to Q8_0
+    /// where rows are not a multiple of 256, as llama.cpp does), and the model's logits stay near the
+    /// f32 folder's: this random-weight model amplifies weight rounding (logits move by up to ~1.9 at
+    /// 4 bits), so the check is the cosine of all logits with the f32 ones, which a wrong block layout
+    /// drops to about 0.
+    /// </summary>
+    [Theory]
+    [InlineData("q4_1", 0.9)]
+    [InlineData("q5_0", 0.97)]
+    [InlineData("q5_1", 0.97)]
+    [InlineData("q6_k", 0.99)]
+    public void ConvertsToTheOtherTypesAndStaysNearF32(string type, double minCosine)
+    {
+        string output = Path.Combine(_dir, $"qwen2-tiny-{type}.gguf");
+        var (code, _, err) = CliRunner.Run("convert", Fixtures.Path("qwen2-tiny", "hf"), output, "--type", type);
+        Assert.True(code == 0, err);
+
+        using (var file = GgufFile.Open(output))
+        {
+            foreach (var tensor in file.Tensors.Values.Where(t => t.Shape.Length == 2))
+            {
+                string expected = type == "q6_k" && tensor.RowLength % 256 != 0 ? "Q8_0" : type.ToUpperInvariant();
+                Assert.True(expected == tensor.Type.ToString(), $"{tensor.Name}: {tensor.Type}, expected {expected}");
+            }
+        }
+
+        int[] prompt = [460, 458, 432, 407, 220, 18, 20, 424, 11];
+        float[] Logits(string path)
+        {
+            using var m = LoadedModel.Load(path);
+            return m.Transformer.Forward(prompt, m.Transformer.CreateCache(32), allLogits: true);
+        }
+        float[] exact = Logits(Fixtures.Path("qwen2-tiny", "hf")), quantized = Logits(output);
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < exact.Length; i++)
+        {
+            dot += exact[i] * quantized[i];
+            na += exact[i] * exact[i];
+            nb += quantized[i] * quantized[i];
+        }
+        double cosine = dot / Math.Sqrt(na * nb);
+        Assert.True(cosine > minCosine, $"cosine {cosine}");
+    }
+
     [Fact]
     public void ALlamaFolderConvertsWithPermutedQkAndGivesTheSameLogits()
     {

@@ -35,7 +35,7 @@ public static class GgufRequantizer
                 continue;
             }
             int rowLength = checked((int)tensor.RowLength);
-            GgmlType target = type == GgmlType.Q4_K ? SyntheticModel.Q4_K_M(tensor.Name, layers, rowLength, tied) : type;
+            GgmlType target = SyntheticModel.TensorType(type, tensor.Name, layers, rowLength, tied);
             if (rowLength % GgmlTypeInfo.BlockSize(target) != 0)
                 throw new RetortException(
                     $"{inPath}: tensor '{tensor.Name}' has rows of {rowLength} elements, not a multiple of {target}'s block of {GgmlTypeInfo.BlockSize(target)}");

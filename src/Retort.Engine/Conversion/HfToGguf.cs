@@ -35,8 +35,7 @@ public static class HfToGguf
             int heads = name.Contains("attn_q.") ? config.HeadCount : name.Contains("attn_k.") ? config.KvHeadCount : 0;
             bool permute = config.Architecture == "llama" && heads > 0;
             GgmlType target = tensor.Shape.Length != 2 ? GgmlType.F32
-                : type == GgmlType.Q4_K ? SyntheticModel.Q4_K_M(name, config.LayerCount, (int)tensor.RowLength, tied)
-                : type;
+                : SyntheticModel.TensorType(type, name, config.LayerCount, (int)tensor.RowLength, tied);
             if (tensor.Shape.Length == 2 && tensor.RowLength % GgmlTypeInfo.BlockSize(target) != 0) target = GgmlType.F16;
             var source = tensor;
             writer.AddTensor(name, target, tensor.Shape, stream => WriteRows(source, target, permute ? heads : 0, stream));

@@ -23,8 +23,12 @@ public static class SyntheticModel
         "q4_0" => (GgmlType.Q4_0, 2),
         "q8_0" => (GgmlType.Q8_0, 7),
         "bf16" => (GgmlType.BF16, 32),
+        "q4_1" => (GgmlType.Q4_1, 3),
+        "q5_0" => (GgmlType.Q5_0, 8),
+        "q5_1" => (GgmlType.Q5_1, 9),
         "q4_k_m" => (GgmlType.Q4_K, 15),
-        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0, q4_k_m)"),
+        "q6_k" => (GgmlType.Q6_K, 18),
+        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q6_k)"),
     };
 
     /// <summary>A preset shape from a Hugging Face config.json (plus tie_word_embeddings and attention_bias).</summary>
@@ -61,7 +65,7 @@ public static class SyntheticModel
             throw new RetortException($"tokenizer folder not found: '{tokenizerDir}'");
         var c = preset.Config;
         // K-quant rows that are not a multiple of 256 fall back to 32-element types, as in llama.cpp.
-        int block = type == GgmlType.Q4_K ? 32 : GgmlTypeInfo.BlockSize(type);
+        int block = type is GgmlType.Q4_K or GgmlType.Q6_K ? 32 : GgmlTypeInfo.BlockSize(type);
         foreach (int rowLength in new[] { c.HiddenSize, c.HeadCount * c.HeadDim, c.FeedForwardSize })
             if (rowLength % block != 0)
                 throw new RetortException($"type {typeName} needs row lengths that are multiples of {block}, but the model has {rowLength}");
@@ -76,7 +80,7 @@ public static class SyntheticModel
         int index = 0;
         void Matrix(string name, int rowLength, int rows, GgmlType t)
         {
-            if (type == GgmlType.Q4_K) t = Q4_K_M(name, c.LayerCount, rowLength, preset.TiedEmbeddings);
+            t = TensorType(t, name, c.LayerCount, rowLength, preset.TiedEmbeddings);
             w.AddTensor(name, t, [rowLength, rows], RandomTensor(t, rowLength, rows, seed, index++, 0.02f, 0f));
         }
         void Vector(string name, int length, float mean) =>
@@ -150,6 +154,17 @@ public static class SyntheticModel
         if (vocab.ChatTemplate != null) w.SetMetadata("tokenizer.chat_template", GgufValue.Of(vocab.ChatTemplate));
 
     }
+
+    /// <summary>
+    /// The type a weight matrix gets in a file of the given main type: the Q4_K_M mix for Q4_K, Q6_K with
+    /// llama.cpp's Q8_0 fallback for rows that are not a multiple of 256, the main type otherwise.
+    /// </summary>
+    internal static GgmlType TensorType(GgmlType main, string name, int layers, int rowLength, bool tied) => main switch
+    {
+        GgmlType.Q4_K => Q4_K_M(name, layers, rowLength, tied),
+        GgmlType.Q6_K => rowLength % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0,
+        _ => main,
+    };
 
     /// <summary>
     /// llama.cpp's Q4_K_M mix (llama_tensor_get_type without an importance matrix): Q4_K, but Q6_K for the
