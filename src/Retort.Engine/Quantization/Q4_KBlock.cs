@@ -55,25 +55,7 @@ internal static class Q4_KBlock
         }
 
         Span<byte> packed = b.Slice(4, 12);
-        packed.Clear();
-        float invScale = maxScale > 0 ? 63f / maxScale : 0f;
-        float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-        for (int j = 0; j < 8; j++)
-        {
-            int ls = Math.Min(63, (int)(byte)KQuantMath.NearestInt(invScale * scales[j]));
-            int lm = Math.Min(63, (int)(byte)KQuantMath.NearestInt(invMin * mins[j]));
-            if (j < 4)
-            {
-                packed[j] = (byte)ls;
-                packed[j + 4] = (byte)lm;
-            }
-            else
-            {
-                packed[j + 4] = (byte)((ls & 0xF) | ((lm & 0xF) << 4));
-                packed[j - 4] |= (byte)((ls >> 4) << 6);
-                packed[j] |= (byte)((lm >> 4) << 6);
-            }
-        }
+        KQuantScales.Pack(scales, mins, maxScale, maxMin, packed);
         Fp16.WriteHalf(b, 0, maxScale / 63f);
         Fp16.WriteHalf(b, 2, maxMin / 63f);
         float d = Fp16.ReadHalf(b, 0), dmin = Fp16.ReadHalf(b, 2);

@@ -14,10 +14,8 @@ public static class Quantize
     {
         switch (type)
         {
-            case GgmlType.Q5_K:
-                throw new NotSupportedException($"Retort has no {type} quantizer yet; only F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q6_K can be produced");
             case GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0
-                or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q6_K:
+                or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K:
                 break;
             default:
                 throw new NotSupportedException($"Retort cannot quantize to tensor type {type}");
@@ -56,6 +54,7 @@ public static class Quantize
                 case GgmlType.Q5_0: Q5_0Block.Quantize(x, b); break;
                 case GgmlType.Q5_1: Q5_1Block.Quantize(x, b); break;
                 case GgmlType.Q4_K: Q4_KBlock.Quantize(x, b); break;
+                case GgmlType.Q5_K: Q5_KBlock.Quantize(x, b); break;
                 case GgmlType.Q6_K: Q6_KBlock.Quantize(x, b); break;
             }
         }

@@ -27,8 +27,9 @@ public static class SyntheticModel
         "q5_0" => (GgmlType.Q5_0, 8),
         "q5_1" => (GgmlType.Q5_1, 9),
         "q4_k_m" => (GgmlType.Q4_K, 15),
+        "q5_k_m" => (GgmlType.Q5_K, 17),
         "q6_k" => (GgmlType.Q6_K, 18),
-        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q6_k)"),
+        _ => throw new RetortException($"unknown type '{name}' (expected one of: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k_m, q5_k_m, q6_k)"),
     };
 
     /// <summary>A preset shape from a Hugging Face config.json (plus tie_word_embeddings and attention_bias).</summary>
@@ -65,7 +66,7 @@ public static class SyntheticModel
             throw new RetortException($"tokenizer folder not found: '{tokenizerDir}'");
         var c = preset.Config;
         // K-quant rows that are not a multiple of 256 fall back to 32-element types, as in llama.cpp.
-        int block = type is GgmlType.Q4_K or GgmlType.Q6_K ? 32 : GgmlTypeInfo.BlockSize(type);
+        int block = type is GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K ? 32 : GgmlTypeInfo.BlockSize(type);
         foreach (int rowLength in new[] { c.HiddenSize, c.HeadCount * c.HeadDim, c.FeedForwardSize })
             if (rowLength % block != 0)
                 throw new RetortException($"type {typeName} needs row lengths that are multiples of {block}, but the model has {rowLength}");
@@ -156,12 +157,12 @@ public static class SyntheticModel
     }
 
     /// <summary>
-    /// The type a weight matrix gets in a file of the given main type: the Q4_K_M mix for Q4_K, Q6_K with
+    /// The type a weight matrix gets in a file of the given main type: the Q4_K_M / Q5_K_M mixes, Q6_K with
     /// llama.cpp's Q8_0 fallback for rows that are not a multiple of 256, the main type otherwise.
     /// </summary>
     internal static GgmlType TensorType(GgmlType main, string name, int layers, int rowLength, bool tied) => main switch
     {
-        GgmlType.Q4_K => Q4_K_M(name, layers, rowLength, tied),
+        GgmlType.Q4_K or GgmlType.Q5_K => KMix(main, name, layers, rowLength, tied),
         GgmlType.Q6_K => rowLength % 256 == 0 ? GgmlType.Q6_K : GgmlType.Q8_0,
         _ => main,
     };
@@ -171,16 +172,17 @@ public static class SyntheticModel
     /// output head (the embedding when it is tied) and for attn_v and ffn_down in the layers
     /// use_more_bits picks; rows that are not a multiple of 256 fall back to Q5_0 / Q8_0.
     /// </summary>
-    internal static GgmlType Q4_K_M(string name, int layers, int rowLength, bool tied)
+    /// <summary>The Q4_K_M or Q5_K_M mix around base type Q4_K or Q5_K (llama.cpp treats both alike; Q5_K falls back to Q5_1).</summary>
+    private static GgmlType KMix(GgmlType baseType, string name, int layers, int rowLength, bool tied)
     {
         static bool UseMoreBits(int i, int n) => i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
-        GgmlType t = GgmlType.Q4_K;
+        GgmlType t = baseType;
         if (name == "output.weight" || (tied && name == "token_embd.weight")) t = GgmlType.Q6_K;
         else if (name.StartsWith("blk.", StringComparison.Ordinal)
                  && (name.EndsWith(".attn_v.weight", StringComparison.Ordinal) || name.EndsWith(".ffn_down.weight", StringComparison.Ordinal))
                  && UseMoreBits(int.Parse(name.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture), layers))
             t = GgmlType.Q6_K;
-        if (rowLength % 256 != 0) t = t == GgmlType.Q6_K ? GgmlType.Q8_0 : GgmlType.Q5_0;
+        if (rowLength % 256 != 0) t = t switch { GgmlType.Q6_K => GgmlType.Q8_0, GgmlType.Q5_K => GgmlType.Q5_1, _ => GgmlType.Q5_0 };
         return t;
     }
 

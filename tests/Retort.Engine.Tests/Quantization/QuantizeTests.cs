@@ -115,10 +115,15 @@ public class QuantizeTests
     }
 
     [Fact]
-    public void Q5_KIsNotSupportedYet()
+    public void Q5_KSitsBetweenQ4_KAndQ6_KAndUsesItsFifthBit()
     {
-        var e = Assert.Throws<NotSupportedException>(() => Quantize.Row(GgmlType.Q5_K, new float[256], new byte[176]));
-        Assert.Contains("Q5_K", e.Message);
+        float[] x = Gaussianish(256 * 8, 5, 0.02f);
+        double q4 = Rmse(x, RoundTrip(GgmlType.Q4_K, x)), q5 = Rmse(x, RoundTrip(GgmlType.Q5_K, x)), q6 = Rmse(x, RoundTrip(GgmlType.Q6_K, x));
+        Assert.True(q6 < q5 && q5 < q4, $"rmse Q4_K {q4}, Q5_K {q5}, Q6_K {q6}");
+        // Levels 16..31 live in qh: a Q5_K that dropped them would be no better than Q4_K.
+        byte[] block = new byte[176];
+        Quantize.Row(GgmlType.Q5_K, x.AsSpan(0, 256), block);
+        Assert.Contains(block.AsSpan(16, 32).ToArray(), b => b != 0);
     }
 
     private static float[] Gaussianish(int n, int seed, float sd, float mean = 0)
@@ -131,11 +136,12 @@ public class QuantizeTests
 
     [Theory]
     [InlineData(GgmlType.Q4_K, 0.10)]
+    [InlineData(GgmlType.Q5_K, 0.05)]
     [InlineData(GgmlType.Q6_K, 0.025)]
     [InlineData(GgmlType.Q4_0, 0.14)]
     public void KQuantRoundTripErrorIsSmall(GgmlType type, double relative)
     {
-        // Bounds a little above what ggml's quantizers reach on Gaussian data (Q4_K ~0.08, Q6_K ~0.018 of sd),
+        // Bounds a little above what ggml's quantizers reach on Gaussian data (Q4_K ~0.08, Q5_K ~0.04, Q6_K ~0.018 of sd),
         // with Q4_0 beside them to show the K-quant is the better 4-bit format, as it should be.
         float[] x = Gaussianish(256 * 16, 3, 0.02f);
         double rmse = Rmse(x, RoundTrip(type, x));
