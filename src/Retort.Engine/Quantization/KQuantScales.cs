@@ -42,4 +42,45 @@ internal static class KQuantScales
             }
         }
     }
+
+    /// <summary>
+    /// The part of ggml's Q4_K and Q5_K reference quantizers they share: per sub-block of 32, a
+    /// weighted search for scale and min (levels 0..nmax), both stored as 6 bits against their maxima
+    /// (d, dmin and the 12 packed bytes written to block[0..16)), then every element re-quantized
+    /// with the stored values into levels.
+    /// </summary>
+    public static void QuantizeLevels(ReadOnlySpan<float> x, Span<byte> block, int nmax, float rmin, float rdelta, int nstep, Span<byte> levels)
+    {
+        Span<byte> laux = stackalloc byte[32];
+        Span<float> weights = stackalloc float[32];
+        Span<float> mins = stackalloc float[8];
+        Span<float> scales = stackalloc float[8];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++)
+        {
+            ReadOnlySpan<float> xj = x.Slice(32 * j, 32);
+            float sumX2 = 0;
+            for (int i = 0; i < 32; i++) sumX2 += xj[i] * xj[i];
+            float avX = MathF.Sqrt(sumX2 / 32);
+            for (int i = 0; i < 32; i++) weights[i] = avX + MathF.Abs(xj[i]);
+            scales[j] = KQuantMath.MakeQkx2Quants(nmax, xj, weights, levels.Slice(32 * j, 32), out mins[j], laux, rmin, rdelta, nstep);
+            if (scales[j] > maxScale) maxScale = scales[j];
+            if (mins[j] > maxMin) maxMin = mins[j];
+        }
+
+        Span<byte> packed = block.Slice(4, 12);
+        Pack(scales, mins, maxScale, maxMin, packed);
+        Fp16.WriteHalf(block, 0, maxScale / 63f);
+        Fp16.WriteHalf(block, 2, maxMin / 63f);
+        float d = Fp16.ReadHalf(block, 0), dmin = Fp16.ReadHalf(block, 2);
+        for (int j = 0; j < 8; j++)
+        {
+            var (sc, m) = Get(j, packed);
+            float dj = d * sc;
+            if (dj == 0) continue;
+            float dm = dmin * m;
+            for (int i = 0; i < 32; i++)
+                levels[32 * j + i] = (byte)Math.Max(0, Math.Min(nmax, KQuantMath.NearestInt((x[32 * j + i] + dm) / dj)));
+        }
+    }
 }

@@ -37,38 +37,7 @@ internal static class Q4_KBlock
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> b)
     {
         Span<byte> l = stackalloc byte[Elements];
-        Span<byte> laux = stackalloc byte[32];
-        Span<float> weights = stackalloc float[32];
-        Span<float> mins = stackalloc float[8];
-        Span<float> scales = stackalloc float[8];
-        float maxScale = 0, maxMin = 0;
-        for (int j = 0; j < 8; j++)
-        {
-            ReadOnlySpan<float> xj = x.Slice(32 * j, 32);
-            float sumX2 = 0;
-            for (int i = 0; i < 32; i++) sumX2 += xj[i] * xj[i];
-            float avX = MathF.Sqrt(sumX2 / 32);
-            for (int i = 0; i < 32; i++) weights[i] = avX + MathF.Abs(xj[i]);
-            scales[j] = KQuantMath.MakeQkx2Quants(15, xj, weights, l.Slice(32 * j, 32), out mins[j], laux, -1f, 0.1f, 20);
-            if (scales[j] > maxScale) maxScale = scales[j];
-            if (mins[j] > maxMin) maxMin = mins[j];
-        }
-
-        Span<byte> packed = b.Slice(4, 12);
-        KQuantScales.Pack(scales, mins, maxScale, maxMin, packed);
-        Fp16.WriteHalf(b, 0, maxScale / 63f);
-        Fp16.WriteHalf(b, 2, maxMin / 63f);
-        float d = Fp16.ReadHalf(b, 0), dmin = Fp16.ReadHalf(b, 2);
-
-        for (int j = 0; j < 8; j++)
-        {
-            var (sc, m) = KQuantScales.Get(j, packed);
-            float dj = d * sc;
-            if (dj == 0) continue;
-            float dm = dmin * m;
-            for (int i = 0; i < 32; i++)
-                l[32 * j + i] = (byte)Math.Max(0, Math.Min(15, KQuantMath.NearestInt((x[32 * j + i] + dm) / dj)));
-        }
+        KQuantScales.QuantizeLevels(x, b, 15, -1f, 0.1f, 20, l);
 
         Span<byte> qs = b.Slice(16, 128);
         for (int c = 0; c < 4; c++)

@@ -1,12 +1,10 @@
-using System.Buffers.Binary;
-using System.IO.Compression;
-using System.Text;
+using Retort.Distillation.Charts;
 
 namespace Retort.Training.Loop;
 
 /// <summary>
 /// Draws the loss curve (training loss per step in blue, evaluation loss in red, light grid) as a
-/// PNG: RGB pixels, each row filtered with "none", deflated with zlib, chunks with CRC-32.
+/// PNG through the charts' encoder.
 /// </summary>
 internal static class LossCurvePng
 {
@@ -40,7 +38,9 @@ internal static class LossCurvePng
             if (i > 0) Line(pixels, X(eval[i - 1].Step), Y(eval[i - 1].Loss), X(eval[i].Step), Y(eval[i].Loss), (214, 39, 40));
             for (int d = -2; d <= 2; d++) Line(pixels, X(eval[i].Step) - 2, Y(eval[i].Loss) + d, X(eval[i].Step) + 2, Y(eval[i].Loss) + d, (214, 39, 40));
         }
-        return Encode(pixels, Width, Height);
+        using var png = new MemoryStream();
+        PngEncoder.Write(png, Width, Height, pixels);
+        return png.ToArray();
     }
 
     public static void Write(string path, IReadOnlyList<double> losses, IReadOnlyList<EvalPoint> eval)
@@ -66,60 +66,5 @@ internal static class LossCurvePng
             if (e2 >= dy) { err += dy; x0 += sx; }
             if (e2 <= dx) { err += dx; y0 += sy; }
         }
-    }
-
-    internal static byte[] Encode(byte[] rgb, int width, int height)
-    {
-        using var png = new MemoryStream();
-        png.Write([137, 80, 78, 71, 13, 10, 26, 10]);
-        var header = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(header, width);
-        BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), height);
-        header[8] = 8; // bit depth
-        header[9] = 2; // colour type: truecolour
-        Chunk(png, "IHDR", header);
-        using var raw = new MemoryStream();
-        using (var z = new ZLibStream(raw, CompressionLevel.Optimal, leaveOpen: true))
-            for (int y = 0; y < height; y++)
-            {
-                z.WriteByte(0); // filter: none
-                z.Write(rgb, y * width * 3, width * 3);
-            }
-        Chunk(png, "IDAT", raw.ToArray());
-        Chunk(png, "IEND", []);
-        return png.ToArray();
-    }
-
-    private static void Chunk(Stream s, string type, byte[] data)
-    {
-        Span<byte> word = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
-        s.Write(word);
-        byte[] typeBytes = Encoding.ASCII.GetBytes(type);
-        s.Write(typeBytes);
-        s.Write(data);
-        uint crc = Crc32(Crc32(0xFFFFFFFFu, typeBytes), data) ^ 0xFFFFFFFFu;
-        BinaryPrimitives.WriteUInt32BigEndian(word, crc);
-        s.Write(word);
-    }
-
-    private static readonly uint[] CrcTable = BuildTable();
-
-    private static uint[] BuildTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
-    }
-
-    internal static uint Crc32(uint crc, ReadOnlySpan<byte> data)
-    {
-        foreach (byte b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        return crc;
     }
 }
