@@ -44,12 +44,7 @@ internal sealed unsafe class AttentionJob : IRangeJob
                 AttendF16(cache, query, scores, o, kvRow, kvOffset, hd);
                 continue;
             }
-            float[] keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer);
-            for (int p = 0; p < positions; p++)
-                scores[p] = VectorMath.Dot(query, keys.AsSpan(p * kvRow + kvOffset, hd)) * _scale;
-            VectorMath.Softmax(scores);
-            for (int p = 0; p < positions; p++)
-                VectorMath.AddScaled(o, values.AsSpan(p * kvRow + kvOffset, hd), scores[p]);
+            AttendF32(cache, query, scores, o, kvRow, kvOffset, hd);
         }
     }
 
@@ -64,6 +59,20 @@ internal sealed unsafe class AttentionJob : IRangeJob
             VectorMath.Softmax(scores);
             for (int p = 0; p < scores.Length; p++)
                 VectorMath.AddScaledHalf(po, values + (long)p * kvRow + kvOffset, scores[p], hd);
+        }
+    }
+
+    private void AttendF32(KvCache cache, ReadOnlySpan<float> query, Span<float> scores, Span<float> o, int kvRow, int kvOffset, int hd)
+    {
+        fixed (float* keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer))
+        fixed (float* q = query, po = o, ps = scores)
+        {
+            int positions = scores.Length;
+            for (int p = 0; p < positions; p++)
+                ps[p] = VectorMath.Dot(q, keys + (long)p * kvRow + kvOffset, hd) * _scale;
+            VectorMath.Softmax(scores);
+            for (int p = 0; p < positions; p++)
+                VectorMath.AddScaled(po, values + (long)p * kvRow + kvOffset, ps[p], hd);
         }
     }
 }
