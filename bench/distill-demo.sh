@@ -13,7 +13,7 @@
 # usage: bench/distill-demo.sh [--scale toy|small|full] [--seed S] [--out DIR] [--threads N]
 #   toy:   seconds, tiny shapes and tens of steps (what CI runs, see DistillDemoTests)
 #   full:  the run behind the table in docs/distillation.md (~25 minutes on 2 cores)
-# RETORT overrides the command (default: the Release build of src/Retort.Cli, built if missing).
+# RETORT overrides the command (words split on spaces) (default: the Release build of src/Retort.Cli, built if missing).
 set -euo pipefail
 
 scale=full seed=7 out=demo-out threads=0
@@ -29,9 +29,11 @@ done
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 tokenizer="$root/models/retort-tiny-tokenizer"
-if [[ -z "${RETORT:-}" ]]; then
-  RETORT="$root/src/Retort.Cli/bin/Release/net10.0/retort"
-  [[ -x "$RETORT" ]] || dotnet build "$root/src/Retort.Cli" -c Release -v q
+if [[ -n "${RETORT:-}" ]]; then
+  read -ra retort <<< "$RETORT"   # may be several words: dotnet /path/retort.dll
+else
+  retort=("$root/src/Retort.Cli/bin/Release/net10.0/retort")
+  [[ -x "${retort[0]}" ]] || dotnet build "$root/src/Retort.Cli" -c Release -v q
 fi
 
 # shape of a model: hidden layers heads kv-heads intermediate
@@ -49,27 +51,22 @@ mkdir -p "$out"
 cd "$out"
 log() { printf '\n== %s\n' "$*"; }
 
-# a Qwen2 config.json of a given shape, vocabulary from the demo tokenizer (padded to 64)
+# the id of a special token in the demo tokenizer (tokenizer.json lists "id" on the line before "content")
+special_id() { grep -B1 -F "\"content\": \"$1\"" "$tokenizer/tokenizer.json" | sed -n 's/.*"id": \([0-9]*\).*/\1/p'; }
 write_config() { # file hidden layers heads kv intermediate
-  local vocab bos eos
-  read -r vocab bos eos < <(python3 -c "
-import json, sys
-t = json.load(open(sys.argv[1]))
-special = {a['content']: a['id'] for a in t['added_tokens']}
-size = len(t['model']['vocab']) + len(t['added_tokens'])
-print((size + 63) // 64 * 64, special['<｜begin▁of▁sentence｜>'], special['<｜end▁of▁sentence｜>'])" "$tokenizer/tokenizer.json")
+  # 756 tokens + 6 special, padded to a multiple of 64
   cat > "$1" <<EOF
 {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_act": "silu",
  "hidden_size": $2, "num_hidden_layers": $3, "num_attention_heads": $4, "num_key_value_heads": $5,
- "intermediate_size": $6, "vocab_size": $vocab, "max_position_embeddings": 1024,
+ "intermediate_size": $6, "vocab_size": 768, "max_position_embeddings": 1024,
  "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "tie_word_embeddings": true,
- "bos_token_id": $bos, "eos_token_id": $eos, "torch_dtype": "float32"}
+ "bos_token_id": $(special_id '<｜begin▁of▁sentence｜>'), "eos_token_id": $(special_id '<｜end▁of▁sentence｜>'), "torch_dtype": "float32"}
 EOF
 }
 
 log "1. tasks (seed $seed): $train training, $heldout held-out"
-"$RETORT" distill tasks --count "$train" --seed "$seed" --with-solutions --out train.jsonl
-"$RETORT" distill tasks --count "$heldout" --seed $((seed + 1000)) --out heldout.jsonl
+"${retort[@]}" distill tasks --count "$train" --seed "$seed" --with-solutions --out train.jsonl
+"${retort[@]}" distill tasks --count "$heldout" --seed $((seed + 1000)) --out heldout.jsonl
 head -n "$gen_prompts" train.jsonl > prompts.jsonl
 
 write_config teacher-config.json "${teacher[@]}"
@@ -77,16 +74,16 @@ write_config student-config.json "${student[@]}"
 common=(--tokenizer "$tokenizer" --batch "$batch" --seq-len "$seq" --lr "$lr" --min-lr 1e-4 --seed "$seed" --threads "$threads")
 
 log "2. teacher: SFT on the task solutions, $teacher_steps steps"
-"$RETORT" distill train --init-config teacher-config.json --data train.jsonl --out teacher \
+"${retort[@]}" distill train --init-config teacher-config.json --data train.jsonl --out teacher \
   --steps "$teacher_steps" "${common[@]}" --gguf f32
 
 log "3. teacher traces on $gen_prompts training prompts"
 rm -f traces.jsonl
-"$RETORT" distill generate --teacher teacher/model --prompts prompts.jsonl --out traces.jsonl \
+"${retort[@]}" distill generate --teacher teacher/model --prompts prompts.jsonl --out traces.jsonl \
   --temp 0 --max-tokens "$max_new" --concurrency 4 --seed "$seed" --threads "$threads"
 
 log "4. cleaning: answers checked against the references"
-"$RETORT" distill clean --in traces.jsonl --out clean.jsonl --references train.jsonl \
+"${retort[@]}" distill clean --in traces.jsonl --out clean.jsonl --references train.jsonl \
   --tokenizer "$tokenizer" --min-tokens 1 --max-tokens "$max_new" --near-dup-threshold 1.01 --report clean-report.json
 if [[ ! -s clean.jsonl ]]; then
   echo "note: no teacher trace survived cleaning; the distilled students train on the unfiltered traces"
@@ -94,20 +91,20 @@ if [[ ! -s clean.jsonl ]]; then
 fi
 
 log "5a. student-sft: SFT on the cleaned traces"
-"$RETORT" distill train --init-config student-config.json --data clean.jsonl --out student-sft \
+"${retort[@]}" distill train --init-config student-config.json --data clean.jsonl --out student-sft \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
 log "5b. student-kd: logit distillation, teacher online"
-"$RETORT" distill train --init-config student-config.json --data clean.jsonl --out student-kd \
+"${retort[@]}" distill train --init-config student-config.json --data clean.jsonl --out student-kd \
   --teacher teacher/model --loss kd --temperature 2 --alpha 0.5 \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
 log "5c. student-scratch: the raw task solutions, no teacher"
-"$RETORT" distill train --init-config student-config.json --data train.jsonl --out student-scratch \
+"${retort[@]}" distill train --init-config student-config.json --data train.jsonl --out student-scratch \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
 
 log "6. evaluation on $heldout held-out problems (greedy)"
 ln -sfn teacher/model.gguf teacher.gguf
 for s in sft kd scratch; do ln -sfn "student-$s/model.gguf" "student-$s.gguf"; done
-"$RETORT" eval teacher.gguf student-sft.gguf student-kd.gguf student-scratch.gguf --data heldout.jsonl \
+"${retort[@]}" eval teacher.gguf student-sft.gguf student-kd.gguf student-scratch.gguf --data heldout.jsonl \
   --temp 0 --max-tokens "$max_new" --concurrency 4 --threads "$threads" \
   --json eval.json --markdown eval.md --chart eval.png
 cat eval.md
