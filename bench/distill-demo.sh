@@ -2,17 +2,20 @@
 # End-to-end distillation demo (issue 7), reproducible from a seed:
 #   1. synthetic zh/en tasks with step-by-step solutions: a training split and a held-out split
 #   2. TEACHER (~3.5M parameters) trained from scratch on the solutions (SFT)
-#   3. the teacher's traces on the training prompts (distill generate, local teacher, greedy)
-#   4. cleaning: format checks and answer verification against the references
+#   3. the teacher's traces on training prompts (distill generate, local teacher, K samples at T 0.6)
+#   4. cleaning: format checks and answer verification against the references (rejection sampling)
 #   5. three STUDENTS of the same shape (~6x smaller than the teacher):
 #        student-sft      SFT on the cleaned teacher traces
-#        student-kd       logit distillation on the same traces, teacher online (T 2, alpha 0.5)
-#        student-scratch  trained on the raw task solutions, no teacher
+#        student-kd       logit distillation with the teacher online (T 2, alpha 0.5) on the task
+#                         solutions: the same data as student-scratch plus the teacher's distributions
+#        student-scratch  trained on the task solutions alone, no teacher
 #   6. evaluation of all four on the held-out problems: eval.md, eval.json, eval.png
 #
 # usage: bench/distill-demo.sh [--scale toy|small|full] [--seed S] [--out DIR] [--threads N]
 #   toy:   seconds, tiny shapes and tens of steps (what CI runs, see DistillDemoTests)
 #   full:  the run behind the table in docs/distillation.md (~25 minutes on 2 cores)
+# A model folder that already holds model.gguf is kept (delete it to train again) and distill generate
+# resumes its traces, so an interrupted run continues where it stopped.
 # RETORT overrides the command (words split on spaces) (default: the Release build of src/Retort.Cli, built if missing).
 set -euo pipefail
 
@@ -39,16 +42,23 @@ fi
 # shape of a model: hidden layers heads kv-heads intermediate
 case "$scale" in
   toy)   train=48;   heldout=6;   teacher=(64 2 2 1 128);  student=(32 1 1 1 64)
-         teacher_steps=24;  student_steps=16; batch=4; seq=256; gen_prompts=24;  max_new=96;  lr=3e-3 ;;
+         teacher_steps=24;  student_steps=16; batch=4; seq=256; gen_prompts=24;  samples=1; max_new=96;  lr=3e-3 ;;
   small) train=600;  heldout=40;  teacher=(192 3 3 1 512); student=(96 2 2 1 256)
-         teacher_steps=150; student_steps=120; batch=8; seq=256; gen_prompts=200; max_new=200; lr=2e-3 ;;
+         teacher_steps=150; student_steps=120; batch=8; seq=256; gen_prompts=200; samples=2; max_new=200; lr=2e-3 ;;
   full)  train=4000; heldout=100; teacher=(256 4 4 2 768); student=(128 2 2 1 384)
-         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=800; max_new=220; lr=2e-3 ;;
+         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=1500; samples=2; max_new=220; lr=2e-3 ;;
   *) echo "error: unknown --scale '$scale' (expected toy, small or full)" >&2; exit 1 ;;
 esac
 
 mkdir -p "$out"
 cd "$out"
+# train_once OUT CONFIG ARGS...: a fresh model from CONFIG; skipped when OUT/model.gguf exists
+train_once() {
+  local out_dir="$1" config="$2"
+  shift 2
+  if [[ -f "$out_dir/model.gguf" ]]; then echo "$out_dir/model.gguf exists: kept (delete $out_dir to train it again)"; return; fi
+  "${retort[@]}" distill train --init-config "$config" --out "$out_dir" "$@"
+}
 log() { printf '\n== %s\n' "$*"; }
 
 # the id of a special token in the demo tokenizer (tokenizer.json lists "id" on the line before "content")
@@ -74,13 +84,12 @@ write_config student-config.json "${student[@]}"
 common=(--tokenizer "$tokenizer" --batch "$batch" --seq-len "$seq" --lr "$lr" --min-lr 1e-4 --seed "$seed" --threads "$threads")
 
 log "2. teacher: SFT on the task solutions, $teacher_steps steps"
-"${retort[@]}" distill train --init-config teacher-config.json --data train.jsonl --out teacher \
+train_once teacher teacher-config.json --data train.jsonl \
   --steps "$teacher_steps" "${common[@]}" --gguf f32
 
-log "3. teacher traces on $gen_prompts training prompts"
-rm -f traces.jsonl
+log "3. teacher traces: $samples per prompt on $gen_prompts training prompts"
 "${retort[@]}" distill generate --teacher teacher/model --prompts prompts.jsonl --out traces.jsonl \
-  --temp 0 --max-tokens "$max_new" --concurrency 4 --seed "$seed" --threads "$threads"
+  --samples-per-prompt "$samples" --temp 0.6 --max-tokens "$max_new" --concurrency 4 --seed "$seed" --threads "$threads"
 
 log "4. cleaning: answers checked against the references"
 "${retort[@]}" distill clean --in traces.jsonl --out clean.jsonl --references train.jsonl \
@@ -91,14 +100,14 @@ if [[ ! -s clean.jsonl ]]; then
 fi
 
 log "5a. student-sft: SFT on the cleaned traces"
-"${retort[@]}" distill train --init-config student-config.json --data clean.jsonl --out student-sft \
+train_once student-sft student-config.json --data clean.jsonl \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
-log "5b. student-kd: logit distillation, teacher online"
-"${retort[@]}" distill train --init-config student-config.json --data clean.jsonl --out student-kd \
+log "5b. student-kd: logit distillation on the task solutions, teacher online"
+train_once student-kd student-config.json --data train.jsonl \
   --teacher teacher/model --loss kd --temperature 2 --alpha 0.5 \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
 log "5c. student-scratch: the raw task solutions, no teacher"
-"${retort[@]}" distill train --init-config student-config.json --data train.jsonl --out student-scratch \
+train_once student-scratch student-config.json --data train.jsonl \
   --steps "$student_steps" "${common[@]}" --gguf q8_0
 
 log "6. evaluation on $heldout held-out problems (greedy)"
