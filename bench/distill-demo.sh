@@ -46,7 +46,7 @@ case "$scale" in
   small) train=600;  heldout=40;  teacher=(192 3 3 1 512); student=(96 2 2 1 256)
          teacher_steps=150; student_steps=120; batch=8; seq=256; gen_prompts=200; samples=2; max_new=200; lr=2e-3 ;;
   full)  train=4000; heldout=100; teacher=(256 4 4 2 768); student=(128 2 2 1 384)
-         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=1500; samples=2; max_new=220; lr=2e-3 ;;
+         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=1000; samples=2; max_new=220; lr=2e-3 ;;
   *) echo "error: unknown --scale '$scale' (expected toy, small or full)" >&2; exit 1 ;;
 esac
 
