@@ -13,7 +13,7 @@ public sealed class DistillDemoTests
     private static readonly string[] Models = ["teacher", "student-sft", "student-kd", "student-scratch"];
 
     [Fact]
-    public void ToyDemoWritesEveryArtifactAndTheStudentsLearn()
+    public async Task ToyDemoWritesEveryArtifactAndTheStudentsLearn()
     {
         string root = Fixtures.RepositoryPath();
         string output = Path.Combine(Path.GetTempPath(), "retort-demo-" + Guid.NewGuid().ToString("N"));
@@ -26,13 +26,13 @@ public sealed class DistillDemoTests
             start.Environment["RETORT"] = "dotnet " + Path.Combine(AppContext.BaseDirectory, "retort.dll");
             using var process = Process.Start(start)!;
             var stderr = process.StandardError.ReadToEndAsync();
-            string stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, $"demo failed ({process.ExitCode}):\n{stdout}\n{stderr.Result}");
+            string stdout = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, $"demo failed ({process.ExitCode}):\n{stdout}\n{await stderr}");
 
             foreach (string file in new[] { "train.jsonl", "heldout.jsonl", "traces.jsonl", "clean.jsonl", "clean-report.json", "eval.md" })
                 Assert.True(new FileInfo(Path.Combine(output, file)).Length > 0, file + " is missing or empty");
-            Assert.Equal("\x89PNG"u8.ToArray(), File.ReadAllBytes(Path.Combine(output, "eval.png"))[..4]);
+            Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(Path.Combine(output, "eval.png"))[..4]);
             foreach (string model in Models)
                 Assert.Equal("GGUF"u8.ToArray(), File.ReadAllBytes(Path.Combine(output, model, "model.gguf"))[..4]);
 
