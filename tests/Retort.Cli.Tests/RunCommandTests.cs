@@ -107,4 +107,22 @@ public sealed class RunCommandTests
         Assert.DoesNotContain("Thinking...", hidden.Out);
         Assert.True(hidden.Out.Trim().Length < shown.Out.Trim().Length);
     }
+
+    [Fact]
+    public void WithoutAModelRunUsesTheBuiltInTinyModel()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("run", "-p", "鸡兔同笼，共有10个头，28只脚，鸡有几只？", "--temp", "0", "-n", "16", "--json");
+
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(Path.Combine(AppContext.BaseDirectory, "models", "retort-tiny-r1.gguf"), root.GetProperty("model").GetString());
+        Assert.True(File.Exists(root.GetProperty("model").GetString()));
+        // models/retort-tiny-tokenizer: BOS is 759, <｜Assistant｜> 758 and <think> 760; R1's template opens the thought.
+        int[] prompt = Ints(root.GetProperty("prompt_tokens"));
+        Assert.Equal(759, prompt[0]);
+        Assert.Equal([758, 760], prompt[^3..^1]);
+        int generated = root.GetProperty("tokens").GetArrayLength();
+        Assert.InRange(generated, 1, 16);
+    }
 }

@@ -24,4 +24,12 @@ internal static class Fixtures
         throw new DirectoryNotFoundException(
             "test fixtures not found: expected a folder shared/fixtures beside the repository (../shared/fixtures) or RETORT_FIXTURES");
     }
+
+    /// <summary>A path inside this repository (the folder holding Retort.slnx above the test's output folder).</summary>
+    public static string RepositoryPath(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Retort.slnx"))) return System.IO.Path.Combine([dir.FullName, .. parts]);
+        throw new DirectoryNotFoundException("the repository (Retort.slnx) not found above " + AppContext.BaseDirectory);
+    }
 }

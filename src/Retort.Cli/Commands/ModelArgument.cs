@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Retort.Engine;
 using Retort.Engine.Loading;
 using Retort.Hub.Catalog;
 using Retort.Hub.Store;
@@ -27,8 +28,17 @@ internal sealed class ModelArgument(CliIo io)
         Description = "never download: use only files and models already in the local store (as HF_HUB_OFFLINE=1)",
     };
 
-    public void AddTo(Command command, bool withTemplate)
+    /// <summary>The model shipped beside the CLI (models/retort-tiny-r1.gguf, copied by the csproj), used when MODEL is left out.</summary>
+    internal static string DefaultModelPath => Path.Combine(AppContext.BaseDirectory, "models", "retort-tiny-r1.gguf");
+
+    /// <param name="optional">MODEL may be left out; the shipped default model is used then.</param>
+    public void AddTo(Command command, bool withTemplate, bool optional = false)
     {
+        if (optional)
+        {
+            Model.Arity = ArgumentArity.ZeroOrOne;
+            Model.Description += "; left out: the built-in tiny demo model (models/retort-tiny-r1.gguf)";
+        }
         command.Arguments.Add(Model);
         command.Options.Add(Offline);
         if (withTemplate) command.Options.Add(ChatTemplate);
@@ -40,7 +50,13 @@ internal sealed class ModelArgument(CliIo io)
     /// <summary>The path to open: an existing path wins, then a store name, then a hub name (pulled now unless offline).</summary>
     private string Locate(ParseResult result)
     {
-        string argument = result.GetValue(Model)!;
+        string? argument = result.GetValue(Model);
+        if (argument == null)
+        {
+            if (!File.Exists(DefaultModelPath))
+                throw new RetortException($"no MODEL given and the built-in model is missing: expected {DefaultModelPath}");
+            return DefaultModelPath;
+        }
         var path = ModelResolver.Resolve(argument, LocalStore.FromEnvironment(io.GetEnvironmentVariable));
         if (path != argument || File.Exists(path) || Directory.Exists(path)) return path;
         if (ModelResolver.IsHubName(argument))

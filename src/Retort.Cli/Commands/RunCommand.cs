@@ -34,7 +34,7 @@ internal static class RunCommand
         {
             prompt, raw, json, system, hideThinking, ctx, overflow, threads, cacheType,
         };
-        model.AddTo(command, withTemplate: true);
+        model.AddTo(command, withTemplate: true, optional: true);
         sampling.AddTo(command);
 
         command.SetAction(result =>

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# End-to-end distillation demo (issue 7), reproducible from a seed:
+#   1. synthetic zh/en tasks with step-by-step solutions: a training split and a held-out split
+#   2. TEACHER (~3.5M parameters) trained from scratch on the solutions (SFT)
+#   3. the teacher's traces on training prompts (distill generate, local teacher, K samples at T 0.6)
+#   4. cleaning: format checks and answer verification against the references (rejection sampling)
+#   5. three STUDENTS of the same shape (~6x smaller than the teacher):
+#        student-sft      SFT on the cleaned teacher traces
+#        student-kd       logit distillation with the teacher online (T 2, alpha 0.5) on the task
+#                         solutions: the same data as student-scratch plus the teacher's distributions
+#        student-scratch  trained on the task solutions alone, no teacher
+#   6. evaluation of all four on the held-out problems: eval.md, eval.json, eval.png
+#
+# usage: bench/distill-demo.sh [--scale toy|small|full] [--seed S] [--out DIR] [--threads N]
+#   toy:   seconds, tiny shapes and tens of steps (what CI runs, see DistillDemoTests)
+#   full:  the run behind the table in docs/distillation.md (~25 minutes on 2 cores)
+# A model folder that already holds model.gguf is kept (delete it to train again) and distill generate
+# resumes its traces, so an interrupted run continues where it stopped.
+# RETORT overrides the command (words split on spaces) (default: the Release build of src/Retort.Cli, built if missing).
+set -euo pipefail
+
+scale=full seed=7 out=demo-out threads=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --scale) scale="$2"; shift 2 ;;
+    --seed) seed="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    *) echo "error: unknown argument '$1' (expected --scale, --seed, --out, --threads)" >&2; exit 1 ;;
+  esac
+done
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+tokenizer="$root/models/retort-tiny-tokenizer"
+if [[ -n "${RETORT:-}" ]]; then
+  read -ra retort <<< "$RETORT"   # may be several words: dotnet /path/retort.dll
+else
+  retort=("$root/src/Retort.Cli/bin/Release/net10.0/retort")
+  [[ -x "${retort[0]}" ]] || dotnet build "$root/src/Retort.Cli" -c Release -v q
+fi
+
+# shape of a model: hidden layers heads kv-heads intermediate
+case "$scale" in
+  toy)   train=48;   heldout=6;   teacher=(64 2 2 1 128);  student=(32 1 1 1 64)
+         teacher_steps=24;  student_steps=16; batch=4; seq=256; gen_prompts=24;  samples=1; max_new=96;  lr=3e-3 ;;
+  small) train=600;  heldout=40;  teacher=(192 3 3 1 512); student=(96 2 2 1 256)
+         teacher_steps=150; student_steps=120; batch=8; seq=256; gen_prompts=200; samples=2; max_new=200; lr=2e-3 ;;
+  full)  train=4000; heldout=100; teacher=(256 4 4 2 768); student=(128 2 2 1 384)
+         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=1000; samples=2; max_new=220; lr=2e-3 ;;
+  *) echo "error: unknown --scale '$scale' (expected toy, small or full)" >&2; exit 1 ;;
+esac
+
+mkdir -p "$out"
+cd "$out"
+# train_once OUT CONFIG ARGS...: a fresh model from CONFIG; skipped when OUT/model.gguf exists
+train_once() {
+  local out_dir="$1" config="$2"
+  shift 2
+  if [[ -f "$out_dir/model.gguf" ]]; then echo "$out_dir/model.gguf exists: kept (delete $out_dir to train it again)"; return; fi
+  "${retort[@]}" distill train --init-config "$config" --out "$out_dir" "$@"
+}
+log() { printf '\n== %s\n' "$*"; }
+
+# the id of a special token in the demo tokenizer (tokenizer.json lists "id" on the line before "content")
+special_id() { grep -B1 -F "\"content\": \"$1\"" "$tokenizer/tokenizer.json" | sed -n 's/.*"id": \([0-9]*\).*/\1/p'; }
+write_config() { # file hidden layers heads kv intermediate
+  # 756 tokens + 6 special, padded to a multiple of 64
+  cat > "$1" <<EOF
+{"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_act": "silu",
+ "hidden_size": $2, "num_hidden_layers": $3, "num_attention_heads": $4, "num_key_value_heads": $5,
+ "intermediate_size": $6, "vocab_size": 768, "max_position_embeddings": 1024,
+ "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "tie_word_embeddings": true,
+ "bos_token_id": $(special_id '<｜begin▁of▁sentence｜>'), "eos_token_id": $(special_id '<｜end▁of▁sentence｜>'), "torch_dtype": "float32"}
+EOF
+}
+
+log "1. tasks (seed $seed): $train training, $heldout held-out"
+"${retort[@]}" distill tasks --count "$train" --seed "$seed" --with-solutions --out train.jsonl
+"${retort[@]}" distill tasks --count "$heldout" --seed $((seed + 1000)) --out heldout.jsonl
+head -n "$gen_prompts" train.jsonl > prompts.jsonl
+
+write_config teacher-config.json "${teacher[@]}"
+write_config student-config.json "${student[@]}"
+common=(--tokenizer "$tokenizer" --batch "$batch" --seq-len "$seq" --lr "$lr" --min-lr 1e-4 --seed "$seed" --threads "$threads")
+
+log "2. teacher: SFT on the task solutions, $teacher_steps steps"
+train_once teacher teacher-config.json --data train.jsonl \
+  --steps "$teacher_steps" "${common[@]}" --gguf f32
+
+log "3. teacher traces: $samples per prompt on $gen_prompts training prompts"
+"${retort[@]}" distill generate --teacher teacher/model --prompts prompts.jsonl --out traces.jsonl \
+  --samples-per-prompt "$samples" --temp 0.6 --max-tokens "$max_new" --concurrency 4 --seed "$seed" --threads "$threads"
+
+log "4. cleaning: answers checked against the references"
+"${retort[@]}" distill clean --in traces.jsonl --out clean.jsonl --references train.jsonl \
+  --tokenizer "$tokenizer" --min-tokens 1 --max-tokens "$max_new" --near-dup-threshold 1.01 --report clean-report.json
+if [[ ! -s clean.jsonl ]]; then
+  echo "note: no teacher trace survived cleaning; the distilled students train on the unfiltered traces"
+  cp traces.jsonl clean.jsonl
+fi
+
+log "5a. student-sft: SFT on the cleaned traces"
+train_once student-sft student-config.json --data clean.jsonl \
+  --steps "$student_steps" "${common[@]}" --gguf q8_0
+log "5b. student-kd: logit distillation on the task solutions, teacher online"
+train_once student-kd student-config.json --data train.jsonl \
+  --teacher teacher/model --loss kd --temperature 2 --alpha 0.5 \
+  --steps "$student_steps" "${common[@]}" --gguf q8_0
+log "5c. student-scratch: the raw task solutions, no teacher"
+train_once student-scratch student-config.json --data train.jsonl \
+  --steps "$student_steps" "${common[@]}" --gguf q8_0
+
+log "6. evaluation on $heldout held-out problems (greedy)"
+ln -sfn teacher/model.gguf teacher.gguf
+for s in sft kd scratch; do ln -sfn "student-$s/model.gguf" "student-$s.gguf"; done
+"${retort[@]}" eval teacher.gguf student-sft.gguf student-kd.gguf student-scratch.gguf --data heldout.jsonl \
+  --temp 0 --max-tokens "$max_new" --concurrency 4 --threads "$threads" \
+  --json eval.json --markdown eval.md --chart eval.png
+cat eval.md
