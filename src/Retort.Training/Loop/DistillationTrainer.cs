@@ -20,23 +20,28 @@ public sealed class DistillationTrainer
     private readonly TrainingOptions _options;
     private readonly IReadOnlyList<TrainingExample> _train;
     private readonly IReadOnlyList<TrainingExample>? _eval;
-    private readonly ITeacher? _teacher;
+    private readonly IReadOnlyList<ITeacher> _teachers;
+    private readonly double[] _weights;
     private readonly string _outDir;
     private readonly CheckpointStore _checkpoints;
 
+    /// <summary>Several teachers are distilled as their weighted mixture (<see cref="TrainingOptions.TeacherWeights"/>); none for SFT.</summary>
     public DistillationTrainer(StudentModel student, TrainingOptions options, IReadOnlyList<TrainingExample> train,
-        IReadOnlyList<TrainingExample>? eval, ITeacher? teacher, string outDir)
+        IReadOnlyList<TrainingExample>? eval, IReadOnlyList<ITeacher>? teachers, string outDir)
     {
+        teachers ??= [];
         options.Validate();
-        if (options.Loss != LossKind.Sft && teacher == null)
+        if (options.Loss != LossKind.Sft && teachers.Count == 0)
             throw new RetortException($"loss '{options.Loss}' needs a teacher (--teacher)");
-        if (teacher != null && teacher.Vocabulary < student.OutputVocabulary)
-            throw new RetortException($"the teacher's head has {teacher.Vocabulary} tokens, the student's loss vocabulary {student.OutputVocabulary}");
+        for (int i = 0; i < teachers.Count; i++)
+            if (teachers[i].Vocabulary < student.OutputVocabulary)
+                throw new RetortException($"teacher {i + 1}'s head has {teachers[i].Vocabulary} tokens, the student's loss vocabulary {student.OutputVocabulary}: teachers and student need the same vocabulary");
         _student = student;
         _options = options;
         _train = train;
         _eval = eval;
-        _teacher = options.Loss == LossKind.Sft ? null : teacher;
+        _teachers = options.Loss == LossKind.Sft ? [] : teachers;
+        _weights = _teachers.Count == 0 ? [] : TeacherTargets.NormalizedWeights(options.TeacherWeights, _teachers.Count);
         _outDir = outDir;
         _checkpoints = new CheckpointStore(outDir);
     }
@@ -73,7 +78,8 @@ public sealed class DistillationTrainer
         if (resume)
         {
             var state = _checkpoints.Load(trainable, optimizers);
-            if (state.Options != o)
+            // Compared as JSON: the record's own equality would compare arrays (teacher weights) by reference.
+            if (JsonSerializer.Serialize(state.Options, CheckpointStore.Json) != JsonSerializer.Serialize(o, CheckpointStore.Json))
                 throw new RetortException($"--resume: the checkpoint in {_checkpoints.Folder} was made with other training options; resume with the same options (or a new --out)");
             step = state.Step;
             total = state.TotalSteps;
@@ -105,11 +111,11 @@ public sealed class DistillationTrainer
                 var batch = sampler.Next();
                 int n = batch.TokenCount;
                 if (grad.Length < n * vocab) grad = new float[n * vocab];
-                var teacher = _teacher?.Logits(batch, vocab) ?? [];
+                var teachers = _teachers.Select(t => t.Logits(batch, vocab)).ToList();
                 var dropout = _student.Lora is { Dropout: > 0 } ? new Random(HashCode.Combine(o.Seed, step, micro)) : null;
                 var logits = _student.Forward(batch, dropout);
-                double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teacher, batch.Targets, vocab,
-                    grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation);
+                double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab,
+                    grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation, TeacherTargets.Fraction(step, total));
                 if (!double.IsFinite(microLoss)) throw NotFinite(step, "loss", microLoss, latest);
                 _student.Backward(grad);
                 loss += microLoss / o.GradientAccumulation;
@@ -126,7 +132,7 @@ public sealed class DistillationTrainer
             double? evalLoss = null;
             if (_eval != null && ((o.EvalEvery > 0 && step % o.EvalEvery == 0) || step == total))
             {
-                evalLoss = Evaluate();
+                evalLoss = Evaluate(TeacherTargets.Fraction(step - 1, total));
                 evals.Add(new EvalPoint(step, evalLoss.Value));
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -169,8 +175,11 @@ public sealed class DistillationTrainer
             (tokens - tokensAtStart) / Math.Max(elapsed, 1e-9), latest);
     }
 
-    /// <summary>Mean loss per target token over the evaluation data (same objective, no dropout, no update).</summary>
-    public double Evaluate()
+    /// <summary>
+    /// Mean loss per target token over the evaluation data (same objective, no dropout, no update),
+    /// with the schedules where the run stands (<paramref name="fraction"/>: 0 first step, 1 last).
+    /// </summary>
+    public double Evaluate(double fraction = 1)
     {
         if (_eval == null) throw new InvalidOperationException("no evaluation data");
         var o = _options;
@@ -182,9 +191,9 @@ public sealed class DistillationTrainer
         {
             int n = batch.TokenCount, targets = batch.TargetCount;
             if (targets == 0) continue;
-            var teacher = _teacher?.Logits(batch, vocab) ?? [];
+            var teachers = _teachers.Select(t => t.Logits(batch, vocab)).ToList();
             var logits = _student.Forward(batch);
-            double loss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teacher, batch.Targets, vocab, new float[n * vocab], 1);
+            double loss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab, new float[n * vocab], 1, fraction);
             weighted += loss * targets;
             count += targets;
         }

@@ -21,7 +21,7 @@ public sealed class OnlineTeacher : ITeacher
             throw new RetortException($"teacher '{teacher.Path}' has a vocabulary of {t.VocabSize} tokens, the student {studentTokenizer.VocabSize}: distillation needs the same tokenizer");
         for (int id = 0; id < t.VocabSize; id++)
             if (t.TokenText(id) != studentTokenizer.TokenText(id))
-                throw new RetortException($"teacher and student tokenizers differ at token {id} ('{t.TokenText(id)}' vs '{studentTokenizer.TokenText(id)}'): distillation needs the same vocabulary");
+                throw new RetortException($"teacher '{teacher.Path}' and the student's tokenizer differ at token {id} ('{t.TokenText(id)}' vs '{studentTokenizer.TokenText(id)}'): distillation needs the same vocabulary");
     }
 
     public int Vocabulary => _model.Config.VocabSize;
