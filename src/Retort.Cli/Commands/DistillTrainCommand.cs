@@ -29,6 +29,7 @@ internal static class DistillTrainCommand
         var initConfig = new Option<string?>("--init-config") { Description = "train from scratch: a Hugging Face config.json for a fresh student (needs --tokenizer)" };
         var tokenizerDir = new Option<string?>("--tokenizer") { Description = "with --init-config: the HF folder whose tokenizer and chat template the student uses" };
         var teacher = new Option<string[]>("--teacher") { Description = "a teacher (.gguf or HF folder) for the teacher losses, same tokenizer as the student; repeat for several (their weighted mixture is the target)" };
+        var teacherLogits = new Option<string?>("--teacher-logits") { Description = "precomputed teacher top-k log-probabilities for --data (from `retort distill teacher-logits`); a teacher after the --teacher ones" };
         var teacherWeights = new Option<string?>("--teacher-weights") { Description = "comma-separated weight per --teacher, e.g. 0.7,0.3 (default: equal)" };
         var data = new Option<string>("--data") { Description = "training data, JSONL: {prompt, completion}, {prompt, reasoning, answer}, {messages}, or {text}", Required = true };
         var evalData = new Option<string?>("--eval-data") { Description = "evaluation data in the same format" };
@@ -68,7 +69,7 @@ internal static class DistillTrainCommand
 
         var command = new Command("train", "Train a student: SFT on traces or distillation from a teacher, full or LoRA")
         {
-            student, initConfig, tokenizerDir, teacher, teacherWeights, schedule, temperatureEnd, gmStart, gmEnd, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
+            student, initConfig, tokenizerDir, teacher, teacherLogits, teacherWeights, schedule, temperatureEnd, gmStart, gmEnd, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
             steps, epochs, batch, seqLen, accum, noPack, clip, decay, evalEvery, saveEvery, resume, loraRank, loraAlpha,
             loraDropout, loraTargets, seed, skipBad, gguf, threads,
         };
@@ -109,10 +110,14 @@ internal static class DistillTrainCommand
             };
             options.Validate();
             var teacherPaths = result.GetValue(teacher) ?? [];
-            if (options.Loss != LossKind.Sft && teacherPaths.Length == 0)
-                throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher");
-            if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherPaths.Length)
-                throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherPaths.Length} --teacher; give one weight per teacher");
+            string? logitsPath = result.GetValue(teacherLogits);
+            int teacherCount = teacherPaths.Length + (logitsPath != null ? 1 : 0);
+            if (options.Loss != LossKind.Sft && teacherCount == 0)
+                throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher (or --teacher-logits)");
+            if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherCount)
+                throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherCount} teachers; give one weight per --teacher (and --teacher-logits, last)");
+            if (logitsPath != null && result.GetValue(evalData) != null && options.Loss != LossKind.Sft)
+                throw new RetortException("--eval-data cannot be scored with --teacher-logits: the file covers the training data only");
             string? studentPath = result.GetValue(student), configPath = result.GetValue(initConfig);
             if ((studentPath == null) == (configPath == null))
                 throw new RetortException("give exactly one of --student HF_DIR or --init-config config.json");
@@ -152,6 +157,7 @@ internal static class DistillTrainCommand
                         teacherModels.Add(LoadedModel.Load(path, threads: threadCount));
                         teachers.Add(new OnlineTeacher(teacherModels[^1], tokenizer));
                     }
+                if (options.Loss != LossKind.Sft && logitsPath != null) teachers.Add(TeacherLogitsFile.Read(logitsPath, train, tokenizer));
                 return Train(io, result, model, options, train, eval, teachers, outDir, rank, studentPath, sourceFolder, loss, resume, gguf);
             }
             finally
@@ -242,7 +248,7 @@ internal static class DistillTrainCommand
     }
 
     /// <summary>The tokenizer and chat template of an HF folder (chat_template.jinja wins over tokenizer_config.json's).</summary>
-    private static (Tokenizer, ChatTemplate?) TokenizerAndTemplate(string dir)
+    internal static (Tokenizer, ChatTemplate?) TokenizerAndTemplate(string dir)
     {
         var tokenizer = Tokenizer.FromHfFolder(dir);
         string jinja = Path.Combine(dir, "chat_template.jinja");
