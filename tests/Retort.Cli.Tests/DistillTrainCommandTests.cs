@@ -73,7 +73,7 @@ public sealed class DistillTrainCommandTests : IDisposable
 
         string[] train = ["distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--teacher-logits", logits, "--loss", "kd",
             "--temperature-schedule", "linear", "--temperature", "2", "--temperature-end", "1", "--out", Path.Combine(_dir, "topk"),
-            "--steps", "2", "--batch", "2", "--seq-len", "64", "-t", "1"];
+            "--steps", "2", "--batch", "2", "--seq-len", "64", "--qat", "q4_0", "-t", "1"];
         var run = CliRunner.Run([.. train, "--data", Data()]);
         Assert.True(run.ExitCode == 0, run.Err);
         Assert.Contains("done: 2 steps", run.Out);

@@ -4,6 +4,7 @@ using Retort.Engine;
 using Retort.Engine.Conversion;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
+using Retort.Engine.Tensors;
 using Retort.Engine.Templates;
 using Retort.Engine.Tokenization;
 using Retort.Training.Data;
@@ -62,6 +63,8 @@ internal static class DistillTrainCommand
         var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default: 2 × rank)" };
         var loraDropout = new Option<double>("--lora-dropout") { Description = "dropout on the adapters' input", DefaultValueFactory = _ => 0 };
         var loraTargets = new Option<string>("--lora-targets") { Description = "comma-separated modules: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", DefaultValueFactory = _ => "q_proj,v_proj" };
+        var qat = new Option<string?>("--qat") { Description = "quantization-aware training: fake-quantize the layers' weights (q8_0 or q4_0) in the forward pass, straight-through gradients" };
+        qat.AcceptOnlyFromAmong("q8_0", "q4_0");
         var seed = new Option<int>("--seed") { Description = "seed of the data order, dropout and fresh weights", DefaultValueFactory = _ => 42 };
         var skipBad = new Option<bool>("--skip-bad-lines") { Description = "report malformed JSONL lines and go on (default: stop at the first)" };
         var gguf = new Option<string?>("--gguf") { Description = "also export OUT/model.gguf of this type (f32, f16, bf16, q8_0, q4_0, q4_k_m)" };
@@ -71,7 +74,7 @@ internal static class DistillTrainCommand
         {
             student, initConfig, tokenizerDir, teacher, teacherLogits, teacherWeights, schedule, temperatureEnd, gmStart, gmEnd, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
             steps, epochs, batch, seqLen, accum, noPack, clip, decay, evalEvery, saveEvery, resume, loraRank, loraAlpha,
-            loraDropout, loraTargets, seed, skipBad, gguf, threads,
+            loraDropout, loraTargets, qat, seed, skipBad, gguf, threads,
         };
         command.SetAction(result =>
         {
@@ -107,6 +110,7 @@ internal static class DistillTrainCommand
                 EvalEvery = result.GetValue(evalEvery),
                 SaveEvery = result.GetValue(saveEvery),
                 Seed = result.GetValue(seed),
+                Qat = result.GetValue(qat) switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => null },
             };
             options.Validate();
             var teacherPaths = result.GetValue(teacher) ?? [];

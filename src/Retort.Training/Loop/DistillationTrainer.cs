@@ -106,6 +106,8 @@ public sealed class DistillationTrainer
             cancel.ThrowIfCancellationRequested();
             _student.ZeroGradients();
             double loss = 0;
+            // The master weights come back when the scope closes, before the optimizer updates them (straight-through estimator).
+            using (FakeQuantization.Apply(_student, o.Qat))
             for (int micro = 0; micro < o.GradientAccumulation; micro++)
             {
                 var batch = sampler.Next();
@@ -187,6 +189,7 @@ public sealed class DistillationTrainer
         var sampler = new BatchSampler(_eval, o.BatchRows, o.SequenceLength, o.Pack, o.Seed, shuffle: false);
         double weighted = 0;
         long count = 0;
+        using var quantized = FakeQuantization.Apply(_student, o.Qat);
         foreach (var batch in sampler.OnePass())
         {
             int n = batch.TokenCount, targets = batch.TargetCount;

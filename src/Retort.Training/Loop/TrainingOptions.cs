@@ -25,6 +25,9 @@ public sealed record TrainingOptions
     public double Alpha { get; init; } = 0.5;
 
     public double JsdBeta { get; init; } = 0.5;
+    /// <summary>Quantization-aware training: fake-quantize the layers' weights to this type (Q8_0 or Q4_0) in the forward pass; null trains in float.</summary>
+    public Engine.Tensors.GgmlType? Qat { get; init; }
+
     public double LearningRate { get; init; } = 3e-5;
     public double MinLearningRate { get; init; } = 1e-6;
 
@@ -71,6 +74,7 @@ public sealed record TrainingOptions
         foreach (var (value, name) in new[] { (GradientMatchLambdaStart, "--gm-lambda-start"), (GradientMatchLambdaEnd, "--gm-lambda-end") })
             if (!(value >= 0 && value <= 1)) throw new RetortException($"{name} must lie in [0, 1], found {value}");
         Positive(LearningRate, "--lr");
+        if (Qat is { } qat) Model.FakeQuantization.Validate(qat);
         Positive(BatchRows, "--batch");
         Positive(GradientAccumulation, "--grad-accum");
         Positive(Epochs, "--epochs");
