@@ -84,6 +84,28 @@ public sealed class DistillTrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void TwoTeachersGradientMatchingAdaptiveTemperatureAndFeaturesTrainAndResume()
+    {
+        string outDir = Path.Combine(_dir, "mix");
+        string[] args = ["distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--teacher", Fixtures.Path("qwen2-tiny", "hf"),
+            "--teacher", Fixtures.Path("qwen2-micro", "hf"), "--teacher-weights", "0.7,0.3", "--loss", "grad_match",
+            "--temperature-schedule", "adaptive", "--temperature-end", "4", "--feature-layers", "0:1", "--feature-loss", "cosine",
+            "--data", Data(), "--out", outDir, "--steps", "2", "--save-every", "1", "--batch", "2", "--seq-len", "64", "-t", "1"];
+        var run = CliRunner.Run(args);
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Contains("done: 2 steps", run.Out);
+        var state = File.ReadAllText(Path.Combine(outDir, "checkpoints", File.ReadAllText(Path.Combine(outDir, "checkpoints", "latest")).Trim(), "state.json"));
+        Assert.Contains("\"FeatureLayers\": \"0:1\"", state);
+        var again = CliRunner.Run([.. args, "--resume"]);
+        Assert.True(again.ExitCode == 0, again.Err);
+
+        var noTeacher = CliRunner.Run("distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--data", Data(), "--out", Path.Combine(_dir, "f"),
+            "--feature-layers", "0:1");
+        Assert.Equal(1, noTeacher.ExitCode);
+        Assert.StartsWith("error: --feature-layers needs --teacher", noTeacher.Err);
+    }
+
+    [Fact]
     public void TeacherWeightsMustMatchTheTeachers()
     {
         var (code, _, err) = CliRunner.Run("distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--data", Data(),

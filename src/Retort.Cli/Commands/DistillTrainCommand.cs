@@ -63,6 +63,10 @@ internal static class DistillTrainCommand
         var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default: 2 × rank)" };
         var loraDropout = new Option<double>("--lora-dropout") { Description = "dropout on the adapters' input", DefaultValueFactory = _ => 0 };
         var loraTargets = new Option<string>("--lora-targets") { Description = "comma-separated modules: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", DefaultValueFactory = _ => "q_proj,v_proj" };
+        var featureLayers = new Option<string?>("--feature-layers") { Description = "feature distillation: STUDENT:TEACHER decoder-layer pairs, e.g. 0:1,1:3 (hidden states of the first --teacher)" };
+        var featureLoss = new Option<string>("--feature-loss") { Description = "mse or cosine between the projected student state and the teacher's", DefaultValueFactory = _ => "mse" };
+        featureLoss.AcceptOnlyFromAmong("mse", "cosine");
+        var featureWeight = new Option<double>("--feature-weight") { Description = "weight of the feature loss (added to the logit loss)", DefaultValueFactory = _ => 0.1 };
         var qat = new Option<string?>("--qat") { Description = "quantization-aware training: fake-quantize the layers' weights (q8_0 or q4_0) in the forward pass, straight-through gradients" };
         qat.AcceptOnlyFromAmong("q8_0", "q4_0");
         var seed = new Option<int>("--seed") { Description = "seed of the data order, dropout and fresh weights", DefaultValueFactory = _ => 42 };
@@ -74,7 +78,7 @@ internal static class DistillTrainCommand
         {
             student, initConfig, tokenizerDir, teacher, teacherLogits, teacherWeights, schedule, temperatureEnd, gmStart, gmEnd, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
             steps, epochs, batch, seqLen, accum, noPack, clip, decay, evalEvery, saveEvery, resume, loraRank, loraAlpha,
-            loraDropout, loraTargets, qat, seed, skipBad, gguf, threads,
+            loraDropout, loraTargets, featureLayers, featureLoss, featureWeight, qat, seed, skipBad, gguf, threads,
         };
         command.SetAction(result =>
         {
@@ -110,6 +114,9 @@ internal static class DistillTrainCommand
                 EvalEvery = result.GetValue(evalEvery),
                 SaveEvery = result.GetValue(saveEvery),
                 Seed = result.GetValue(seed),
+                FeatureLayers = result.GetValue(featureLayers),
+                FeatureLoss = result.GetValue(featureLoss) == "cosine" ? FeatureLoss.Cosine : FeatureLoss.Mse,
+                FeatureWeight = result.GetValue(featureWeight),
                 Qat = result.GetValue(qat) switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => null },
             };
             options.Validate();
@@ -118,6 +125,8 @@ internal static class DistillTrainCommand
             int teacherCount = teacherPaths.Length + (logitsPath != null ? 1 : 0);
             if (options.Loss != LossKind.Sft && teacherCount == 0)
                 throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher (or --teacher-logits)");
+            if (options.FeatureLayers != null && teacherPaths.Length == 0)
+                throw new RetortException("--feature-layers needs --teacher (hidden states come from the first teacher)");
             if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherCount)
                 throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherCount} teachers; give one weight per --teacher (and --teacher-logits, last)");
             if (logitsPath != null && result.GetValue(evalData) != null && options.Loss != LossKind.Sft)
@@ -155,7 +164,7 @@ internal static class DistillTrainCommand
             try
             {
                 var teachers = new List<ITeacher>();
-                if (options.Loss != LossKind.Sft)
+                if (options.Loss != LossKind.Sft || options.FeatureLayers != null)
                     foreach (string path in teacherPaths)
                     {
                         teacherModels.Add(LoadedModel.Load(path, threads: threadCount));

@@ -22,6 +22,7 @@ public sealed class DistillationTrainer
     private readonly IReadOnlyList<TrainingExample>? _eval;
     private readonly IReadOnlyList<ITeacher> _teachers;
     private readonly double[] _weights;
+    private readonly FeatureDistillation? _features;
     private readonly string _outDir;
     private readonly CheckpointStore _checkpoints;
 
@@ -40,8 +41,16 @@ public sealed class DistillationTrainer
         _options = options;
         _train = train;
         _eval = eval;
-        _teachers = options.Loss == LossKind.Sft ? [] : teachers;
+        _teachers = options.Loss == LossKind.Sft && options.FeatureLayers == null ? [] : teachers;
         _weights = _teachers.Count == 0 ? [] : TeacherTargets.NormalizedWeights(options.TeacherWeights, _teachers.Count);
+        if (options.FeatureLayers != null)
+        {
+            // Hidden states come from the first teacher, which must run here (precomputed logits have none).
+            if (_teachers.Count == 0 || _teachers[0] is not OnlineTeacher online)
+                throw new RetortException("--feature-layers needs an online teacher (the first --teacher) for its hidden states");
+            _features = new FeatureDistillation(student, online.HiddenSize, FeatureDistillation.ParseLayers(options.FeatureLayers), options.FeatureLoss,
+                options.FeatureWeight, options.Seed);
+        }
         _outDir = outDir;
         _checkpoints = new CheckpointStore(outDir);
     }
@@ -62,7 +71,7 @@ public sealed class DistillationTrainer
     {
         var o = _options;
         Directory.CreateDirectory(_outDir);
-        var trainable = _student.TrainableParameters;
+        IReadOnlyList<Parameter> trainable = [.. _student.TrainableParameters, .. _features?.Projections ?? []];
         if (trainable.Count == 0) throw new RetortException("the model has no trainable parameters");
         // Biases and norm weights are not decayed (as transformers' Trainer does): decay pulls them toward 0, not toward "simpler".
         var optimizers = trainable.Select(p => new AdamW(p.Length, o.Beta1, o.Beta2, o.AdamEpsilon, p.Shape.Count >= 2 ? o.WeightDecay : 0)).ToList();
@@ -113,13 +122,15 @@ public sealed class DistillationTrainer
                 var batch = sampler.Next();
                 int n = batch.TokenCount;
                 if (grad.Length < n * vocab) grad = new float[n * vocab];
-                var teachers = _teachers.Select(t => t.Logits(batch, vocab)).ToList();
+                var (teachers, hidden) = TeacherOutputs(batch, vocab);
                 var dropout = _student.Lora is { Dropout: > 0 } ? new Random(HashCode.Combine(o.Seed, step, micro)) : null;
                 var logits = _student.Forward(batch, dropout);
                 double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab,
                     grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation, TeacherTargets.Fraction(step, total));
+                var hiddenGradients = _features != null ? new float[]?[_features.Pairs.Count] : null;
+                if (_features != null) microLoss += _features.Compute(_student, hidden, batch.Targets, 1.0 / o.GradientAccumulation, hiddenGradients);
                 if (!double.IsFinite(microLoss)) throw NotFinite(step, "loss", microLoss, latest);
-                _student.Backward(grad);
+                _student.Backward(grad, hiddenGradients);
                 loss += microLoss / o.GradientAccumulation;
                 tokens += batch.Documents.Count(d => d >= 0);
             }
@@ -194,13 +205,34 @@ public sealed class DistillationTrainer
         {
             int n = batch.TokenCount, targets = batch.TargetCount;
             if (targets == 0) continue;
-            var teachers = _teachers.Select(t => t.Logits(batch, vocab)).ToList();
+            var (teachers, hidden) = TeacherOutputs(batch, vocab);
             var logits = _student.Forward(batch);
             double loss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab, new float[n * vocab], 1, fraction);
+            if (_features != null) loss += _features.Compute(_student, hidden, batch.Targets, 1, null);
             weighted += loss * targets;
             count += targets;
         }
         return count == 0 ? double.NaN : weighted / count;
+    }
+
+    /// <summary>Every teacher's logits, and the first teacher's hidden states at the mapped layers when features are distilled.</summary>
+    private (List<float[]> Logits, float[][] Hidden) TeacherOutputs(TrainingBatch batch, int vocab)
+    {
+        var logits = new List<float[]>(_teachers.Count);
+        float[][] hidden = [];
+        for (int i = 0; i < _teachers.Count; i++)
+        {
+            if (i == 0 && _features != null)
+            {
+                (var first, hidden) = ((OnlineTeacher)_teachers[0]).Run(batch, vocab, _features.TeacherLayers);
+                logits.Add(first);
+            }
+            else
+            {
+                logits.Add(_teachers[i].Logits(batch, vocab));
+            }
+        }
+        return (logits, hidden);
     }
 
     private static RetortException NotFinite(int step, string what, double value, string? latest) => new(

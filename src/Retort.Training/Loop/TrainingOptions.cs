@@ -25,6 +25,13 @@ public sealed record TrainingOptions
     public double Alpha { get; init; } = 0.5;
 
     public double JsdBeta { get; init; } = 0.5;
+    /// <summary>Feature distillation pairs "STUDENT:TEACHER,…" (decoder layer outputs, 0-based); null: off.</summary>
+    public string? FeatureLayers { get; init; }
+
+    public FeatureLoss FeatureLoss { get; init; } = FeatureLoss.Mse;
+
+    public double FeatureWeight { get; init; } = 0.1;
+
     /// <summary>Quantization-aware training: fake-quantize the layers' weights to this type (Q8_0 or Q4_0) in the forward pass; null trains in float.</summary>
     public Engine.Tensors.GgmlType? Qat { get; init; }
 
@@ -74,6 +81,8 @@ public sealed record TrainingOptions
         foreach (var (value, name) in new[] { (GradientMatchLambdaStart, "--gm-lambda-start"), (GradientMatchLambdaEnd, "--gm-lambda-end") })
             if (!(value >= 0 && value <= 1)) throw new RetortException($"{name} must lie in [0, 1], found {value}");
         Positive(LearningRate, "--lr");
+        if (FeatureLayers != null) FeatureDistillation.ParseLayers(FeatureLayers);
+        if (!(FeatureWeight >= 0) || double.IsInfinity(FeatureWeight)) throw new RetortException($"--feature-weight must not be negative, found {FeatureWeight}");
         if (Qat is { } qat) Model.FakeQuantization.Validate(qat);
         Positive(BatchRows, "--batch");
         Positive(GradientAccumulation, "--grad-accum");
