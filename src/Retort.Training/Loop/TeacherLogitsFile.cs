@@ -80,6 +80,8 @@ public static class TeacherLogitsFile
     public static PrecomputedTeacher Read(string path, IReadOnlyList<TrainingExample> examples, Tokenizer tokenizer)
     {
         if (!File.Exists(path)) throw new RetortException($"teacher logits not found: '{path}'");
+        if (new FileInfo(path).Length > Array.MaxLength)
+            throw new RetortException($"{path}: {new FileInfo(path).Length} bytes, more than the {Array.MaxLength} a teacher-logits file may hold here; use a smaller --top-k or split the data");
         byte[] bytes = File.ReadAllBytes(path);
         if (bytes.Length < HeaderBytes || !bytes.AsSpan(0, 8).SequenceEqual(Magic))
             throw new RetortException($"{path}: not a Retort teacher-logits file (expected magic RTTOPK01)");
