@@ -62,6 +62,59 @@ public sealed class DistillTrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void PrecomputedTeacherLogitsTrainAndAreRefusedForOtherData()
+    {
+        string logits = Path.Combine(_dir, "logits.bin");
+        var made = CliRunner.Run("distill", "teacher-logits", "--teacher", Fixtures.Path("qwen2-tiny", "hf"), "--tokenizer", Fixtures.Path("qwen2-micro", "hf"),
+            "--data", Data(), "--out", logits, "--top-k", "8", "-t", "1");
+        Assert.True(made.ExitCode == 0, made.Err);
+        Assert.Contains("12 examples", made.Out);
+        Assert.Contains("top-8 of 464 tokens", made.Out);
+
+        string[] train = ["distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--teacher-logits", logits, "--loss", "kd",
+            "--temperature-schedule", "linear", "--temperature", "2", "--temperature-end", "1", "--out", Path.Combine(_dir, "topk"),
+            "--steps", "2", "--batch", "2", "--seq-len", "64", "--qat", "q4_0", "-t", "1"];
+        var run = CliRunner.Run([.. train, "--data", Data()]);
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Contains("done: 2 steps", run.Out);
+
+        var stale = CliRunner.Run([.. train, "--data", Data("""{"prompt": "one more", "completion": "line"}""")]);
+        Assert.Equal(1, stale.ExitCode);
+        Assert.StartsWith($"error: {logits}: made for other data", stale.Err);
+    }
+
+    [Fact]
+    public void TwoTeachersGradientMatchingAdaptiveTemperatureAndFeaturesTrainAndResume()
+    {
+        string outDir = Path.Combine(_dir, "mix");
+        string[] args = ["distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--teacher", Fixtures.Path("qwen2-tiny", "hf"),
+            "--teacher", Fixtures.Path("qwen2-micro", "hf"), "--teacher-weights", "0.7,0.3", "--loss", "grad_match",
+            "--temperature-schedule", "adaptive", "--temperature-end", "4", "--feature-layers", "0:1", "--feature-loss", "cosine",
+            "--data", Data(), "--out", outDir, "--steps", "2", "--save-every", "1", "--batch", "2", "--seq-len", "64", "-t", "1"];
+        var run = CliRunner.Run(args);
+        Assert.True(run.ExitCode == 0, run.Err);
+        Assert.Contains("done: 2 steps", run.Out);
+        var state = File.ReadAllText(Path.Combine(outDir, "checkpoints", File.ReadAllText(Path.Combine(outDir, "checkpoints", "latest")).Trim(), "state.json"));
+        Assert.Contains("\"FeatureLayers\": \"0:1\"", state);
+        var again = CliRunner.Run([.. args, "--resume"]);
+        Assert.True(again.ExitCode == 0, again.Err);
+
+        var noTeacher = CliRunner.Run("distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--data", Data(), "--out", Path.Combine(_dir, "f"),
+            "--feature-layers", "0:1");
+        Assert.Equal(1, noTeacher.ExitCode);
+        Assert.StartsWith("error: --feature-layers needs --teacher", noTeacher.Err);
+    }
+
+    [Fact]
+    public void TeacherWeightsMustMatchTheTeachers()
+    {
+        var (code, _, err) = CliRunner.Run("distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--data", Data(),
+            "--out", Path.Combine(_dir, "w"), "--loss", "kd", "--teacher", Fixtures.Path("qwen2-tiny", "hf"), "--teacher-weights", "0.7,0.3");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: --teacher-weights has 2 values for 1 teachers", err);
+    }
+
+    [Fact]
     public void MalformedLineStopsWithItsLineNumber()
     {
         string data = Data("{\"prompt\": 3, \"completion\": \"x\"}");
@@ -77,6 +130,6 @@ public sealed class DistillTrainCommandTests : IDisposable
         var (code, _, err) = CliRunner.Run("distill", "train", "--student", Fixtures.Path("qwen2-micro", "hf"), "--data", Data(),
             "--out", Path.Combine(_dir, "x"), "--loss", "jsd");
         Assert.Equal(1, code);
-        Assert.Equal("error: --loss jsd needs --teacher", err.Trim());
+        Assert.Equal("error: --loss jsd needs --teacher (or --teacher-logits)", err.Trim());
     }
 }

@@ -4,6 +4,7 @@ using Retort.Engine;
 using Retort.Engine.Conversion;
 using Retort.Engine.Loading;
 using Retort.Engine.Model;
+using Retort.Engine.Tensors;
 using Retort.Engine.Templates;
 using Retort.Engine.Tokenization;
 using Retort.Training.Data;
@@ -28,12 +29,19 @@ internal static class DistillTrainCommand
         var student = new Option<string?>("--student") { Description = "the student: a Hugging Face folder (f32/bf16/f16 safetensors)" };
         var initConfig = new Option<string?>("--init-config") { Description = "train from scratch: a Hugging Face config.json for a fresh student (needs --tokenizer)" };
         var tokenizerDir = new Option<string?>("--tokenizer") { Description = "with --init-config: the HF folder whose tokenizer and chat template the student uses" };
-        var teacher = new Option<string?>("--teacher") { Description = "the teacher (.gguf or HF folder) for kd, reverse_kl and jsd; same tokenizer as the student" };
+        var teacher = new Option<string[]>("--teacher") { Description = "a teacher (.gguf or HF folder) for the teacher losses, same tokenizer as the student; repeat for several (their weighted mixture is the target)" };
+        var teacherLogits = new Option<string?>("--teacher-logits") { Description = "precomputed teacher top-k log-probabilities for --data (from `retort distill teacher-logits`); a teacher after the --teacher ones" };
+        var teacherWeights = new Option<string?>("--teacher-weights") { Description = "comma-separated weight per --teacher, e.g. 0.7,0.3 (default: equal)" };
         var data = new Option<string>("--data") { Description = "training data, JSONL: {prompt, completion}, {prompt, reasoning, answer}, {messages}, or {text}", Required = true };
         var evalData = new Option<string?>("--eval-data") { Description = "evaluation data in the same format" };
         var output = new Option<string>("--out") { Description = "output folder: checkpoints, log.jsonl, loss.png, model/ (and adapter/ with LoRA)", Required = true };
-        var loss = new Option<string>("--loss") { Description = "sft, kd, reverse_kl or jsd", DefaultValueFactory = _ => "sft" };
-        loss.AcceptOnlyFromAmong("sft", "kd", "reverse_kl", "jsd");
+        var loss = new Option<string>("--loss") { Description = "sft, kd, reverse_kl, jsd or grad_match (λ·MSE of the CE gradients + (1−λ)·KL)", DefaultValueFactory = _ => "sft" };
+        loss.AcceptOnlyFromAmong("sft", "kd", "reverse_kl", "jsd", "grad_match");
+        var schedule = new Option<string>("--temperature-schedule") { Description = "constant, linear (to --temperature-end over the run) or adaptive (per position, up to --temperature-end where the teacher is confident)", DefaultValueFactory = _ => "constant" };
+        schedule.AcceptOnlyFromAmong("constant", "linear", "adaptive");
+        var temperatureEnd = new Option<double?>("--temperature-end") { Description = "the last step's temperature (linear) or a confident teacher's (adaptive)" };
+        var gmStart = new Option<double>("--gm-lambda-start") { Description = "grad_match: λ at the first step", DefaultValueFactory = _ => 0.8 };
+        var gmEnd = new Option<double>("--gm-lambda-end") { Description = "grad_match: λ at the last step", DefaultValueFactory = _ => 0.3 };
         var temperature = new Option<double>("--temperature") { Description = "distillation temperature T (the divergence is scaled by T²)", DefaultValueFactory = _ => 2.0 };
         var alpha = new Option<double>("--alpha") { Description = "weight of cross-entropy in teacher losses (1 - alpha on the divergence)", DefaultValueFactory = _ => 0.5 };
         var beta = new Option<double>("--jsd-beta") { Description = "beta of the generalized JSD", DefaultValueFactory = _ => 0.5 };
@@ -55,6 +63,12 @@ internal static class DistillTrainCommand
         var loraAlpha = new Option<double?>("--lora-alpha") { Description = "LoRA alpha (default: 2 × rank)" };
         var loraDropout = new Option<double>("--lora-dropout") { Description = "dropout on the adapters' input", DefaultValueFactory = _ => 0 };
         var loraTargets = new Option<string>("--lora-targets") { Description = "comma-separated modules: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", DefaultValueFactory = _ => "q_proj,v_proj" };
+        var featureLayers = new Option<string?>("--feature-layers") { Description = "feature distillation: STUDENT:TEACHER decoder-layer pairs, e.g. 0:1,1:3 (hidden states of the first --teacher)" };
+        var featureLoss = new Option<string>("--feature-loss") { Description = "mse or cosine between the projected student state and the teacher's", DefaultValueFactory = _ => "mse" };
+        featureLoss.AcceptOnlyFromAmong("mse", "cosine");
+        var featureWeight = new Option<double>("--feature-weight") { Description = "weight of the feature loss (added to the logit loss)", DefaultValueFactory = _ => 0.1 };
+        var qat = new Option<string?>("--qat") { Description = "quantization-aware training: fake-quantize the layers' weights (q8_0 or q4_0) in the forward pass, straight-through gradients" };
+        qat.AcceptOnlyFromAmong("q8_0", "q4_0");
         var seed = new Option<int>("--seed") { Description = "seed of the data order, dropout and fresh weights", DefaultValueFactory = _ => 42 };
         var skipBad = new Option<bool>("--skip-bad-lines") { Description = "report malformed JSONL lines and go on (default: stop at the first)" };
         var gguf = new Option<string?>("--gguf") { Description = "also export OUT/model.gguf of this type (f32, f16, bf16, q8_0, q4_0, q4_k_m)" };
@@ -62,16 +76,28 @@ internal static class DistillTrainCommand
 
         var command = new Command("train", "Train a student: SFT on traces or distillation from a teacher, full or LoRA")
         {
-            student, initConfig, tokenizerDir, teacher, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
+            student, initConfig, tokenizerDir, teacher, teacherLogits, teacherWeights, schedule, temperatureEnd, gmStart, gmEnd, data, evalData, output, loss, temperature, alpha, beta, lr, minLr, warmup,
             steps, epochs, batch, seqLen, accum, noPack, clip, decay, evalEvery, saveEvery, resume, loraRank, loraAlpha,
-            loraDropout, loraTargets, seed, skipBad, gguf, threads,
+            loraDropout, loraTargets, featureLayers, featureLoss, featureWeight, qat, seed, skipBad, gguf, threads,
         };
         command.SetAction(result =>
         {
             var options = new TrainingOptions
             {
-                Loss = result.GetValue(loss) switch { "kd" => LossKind.Kd, "reverse_kl" => LossKind.ReverseKl, "jsd" => LossKind.Jsd, _ => LossKind.Sft },
+                Loss = result.GetValue(loss) switch
+                {
+                    "kd" => LossKind.Kd,
+                    "reverse_kl" => LossKind.ReverseKl,
+                    "jsd" => LossKind.Jsd,
+                    "grad_match" => LossKind.GradientMatch,
+                    _ => LossKind.Sft,
+                },
                 Temperature = result.GetValue(temperature),
+                TemperatureSchedule = Enum.Parse<TemperatureSchedule>(result.GetValue(schedule)!, ignoreCase: true),
+                TemperatureEnd = result.GetValue(temperatureEnd),
+                TeacherWeights = ParseWeights(result.GetValue(teacherWeights)),
+                GradientMatchLambdaStart = result.GetValue(gmStart),
+                GradientMatchLambdaEnd = result.GetValue(gmEnd),
                 Alpha = result.GetValue(alpha),
                 JsdBeta = result.GetValue(beta),
                 LearningRate = result.GetValue(lr),
@@ -88,10 +114,23 @@ internal static class DistillTrainCommand
                 EvalEvery = result.GetValue(evalEvery),
                 SaveEvery = result.GetValue(saveEvery),
                 Seed = result.GetValue(seed),
+                FeatureLayers = result.GetValue(featureLayers),
+                FeatureLoss = result.GetValue(featureLoss) == "cosine" ? FeatureLoss.Cosine : FeatureLoss.Mse,
+                FeatureWeight = result.GetValue(featureWeight),
+                Qat = result.GetValue(qat) switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => null },
             };
             options.Validate();
-            if (options.Loss != LossKind.Sft && result.GetValue(teacher) == null)
-                throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher");
+            var teacherPaths = result.GetValue(teacher) ?? [];
+            string? logitsPath = result.GetValue(teacherLogits);
+            int teacherCount = teacherPaths.Length + (logitsPath != null ? 1 : 0);
+            if (options.Loss != LossKind.Sft && teacherCount == 0)
+                throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher (or --teacher-logits)");
+            if (options.FeatureLayers != null && teacherPaths.Length == 0)
+                throw new RetortException("--feature-layers needs --teacher (hidden states come from the first teacher)");
+            if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherCount)
+                throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherCount} teachers; give one weight per --teacher (and --teacher-logits, last)");
+            if (logitsPath != null && result.GetValue(evalData) != null && options.Loss != LossKind.Sft)
+                throw new RetortException("--eval-data cannot be scored with --teacher-logits: the file covers the training data only");
             string? studentPath = result.GetValue(student), configPath = result.GetValue(initConfig);
             if ((studentPath == null) == (configPath == null))
                 throw new RetortException("give exactly one of --student HF_DIR or --init-config config.json");
@@ -121,29 +160,61 @@ internal static class DistillTrainCommand
             var eval = result.GetValue(evalData) is { } evalPath ? dataset.ReadFile(evalPath, policy) : null;
             foreach (string skipped in dataset.Skipped) io.Error.WriteLine($"warning: skipped {skipped}");
 
-            using var teacherModel = options.Loss != LossKind.Sft ? LoadedModel.Load(result.GetValue(teacher)!, threads: threadCount) : null;
-            var onlineTeacher = teacherModel != null ? new OnlineTeacher(teacherModel, tokenizer) : null;
-            var trainer = new DistillationTrainer(model, options, train, eval, onlineTeacher, outDir);
-            long parameters = model.TrainableParameters.Sum(p => (long)p.Length);
-            io.Out.WriteLine($"training {parameters:N0} parameters{(rank > 0 ? $" (LoRA r={rank})" : "")} on {train.Count} examples, " +
-                             $"{trainer.TotalSteps()} steps, loss {result.GetValue(loss)}, {model.ThreadCount} threads");
-
-            var outcome = RunWithProgress(io, trainer, result.GetValue(resume));
-
-            string modelDir = Path.Combine(outDir, "model");
-            if (model.Lora != null)
+            var teacherModels = new List<LoadedModel>();
+            try
             {
-                PeftAdapter.Save(model, Path.Combine(outDir, "adapter"), studentPath);
-                model.MergeLora();
+                var teachers = new List<ITeacher>();
+                if (options.Loss != LossKind.Sft || options.FeatureLayers != null)
+                    foreach (string path in teacherPaths)
+                    {
+                        teacherModels.Add(LoadedModel.Load(path, threads: threadCount));
+                        teachers.Add(new OnlineTeacher(teacherModels[^1], tokenizer));
+                    }
+                if (options.Loss != LossKind.Sft && logitsPath != null) teachers.Add(TeacherLogitsFile.Read(logitsPath, train, tokenizer));
+                return Train(io, result, model, options, train, eval, teachers, outDir, rank, studentPath, sourceFolder, loss, resume, gguf);
             }
-            HfFolderExport.Write(model, modelDir, sourceFolder);
-            if (result.GetValue(gguf) is { } type) HfToGguf.Convert(modelDir, Path.Combine(outDir, "model.gguf"), type);
-            string evalText = outcome.EvalLosses.Count > 0 ? $", eval loss {outcome.EvalLosses[^1].Loss:F4}" : "";
-            io.Out.WriteLine($"done: {outcome.Steps} steps, final loss {outcome.Losses[^1]:F4}{evalText}, {outcome.TokensPerSecond:F0} tokens/s; " +
-                             $"model in {modelDir}{(rank > 0 ? $", adapter in {Path.Combine(outDir, "adapter")}" : "")}");
-            return 0;
+            finally
+            {
+                foreach (var m in teacherModels) m.Dispose();
+            }
         });
         return command;
+    }
+
+    private static int Train(CliIo io, ParseResult result, StudentModel model, TrainingOptions options, IReadOnlyList<TrainingExample> train,
+        IReadOnlyList<TrainingExample>? eval, IReadOnlyList<ITeacher> teachers, string outDir, int rank, string? studentPath, string sourceFolder,
+        Option<string> loss, Option<bool> resume, Option<string?> gguf)
+    {
+        var trainer = new DistillationTrainer(model, options, train, eval, teachers, outDir);
+        long parameters = model.TrainableParameters.Sum(p => (long)p.Length);
+        io.Out.WriteLine($"training {parameters:N0} parameters{(rank > 0 ? $" (LoRA r={rank})" : "")} on {train.Count} examples, " +
+                         $"{trainer.TotalSteps()} steps, loss {result.GetValue(loss)}, {model.ThreadCount} threads");
+
+        var outcome = RunWithProgress(io, trainer, result.GetValue(resume));
+
+        string modelDir = Path.Combine(outDir, "model");
+        if (model.Lora != null)
+        {
+            PeftAdapter.Save(model, Path.Combine(outDir, "adapter"), studentPath);
+            model.MergeLora();
+        }
+        HfFolderExport.Write(model, modelDir, sourceFolder);
+        if (result.GetValue(gguf) is { } type) HfToGguf.Convert(modelDir, Path.Combine(outDir, "model.gguf"), type);
+        string evalText = outcome.EvalLosses.Count > 0 ? $", eval loss {outcome.EvalLosses[^1].Loss:F4}" : "";
+        io.Out.WriteLine($"done: {outcome.Steps} steps, final loss {outcome.Losses[^1]:F4}{evalText}, {outcome.TokensPerSecond:F0} tokens/s; " +
+                         $"model in {modelDir}{(rank > 0 ? $", adapter in {Path.Combine(outDir, "adapter")}" : "")}");
+        return 0;
+    }
+
+    private static double[]? ParseWeights(string? text)
+    {
+        if (text == null) return null;
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var weights = new double[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+            if (!double.TryParse(parts[i], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out weights[i]))
+                throw new RetortException($"--teacher-weights: '{parts[i]}' (item {i + 1}) is not a number; expected e.g. 0.7,0.3");
+        return weights;
     }
 
     private static TrainingResult RunWithProgress(CliIo io, DistillationTrainer trainer, bool resume)
@@ -190,7 +261,7 @@ internal static class DistillTrainCommand
     }
 
     /// <summary>The tokenizer and chat template of an HF folder (chat_template.jinja wins over tokenizer_config.json's).</summary>
-    private static (Tokenizer, ChatTemplate?) TokenizerAndTemplate(string dir)
+    internal static (Tokenizer, ChatTemplate?) TokenizerAndTemplate(string dir)
     {
         var tokenizer = Tokenizer.FromHfFolder(dir);
         string jinja = Path.Combine(dir, "chat_template.jinja");

@@ -154,6 +154,15 @@ public sealed class Transformer : IDisposable
     public ModelConfig Config { get; }
 
     /// <summary>True when the output head shares the token embedding's weights.</summary>
+    /// <summary>Receives the residual stream [rows, hidden] after a decoder layer (layer index, values valid during the call only).</summary>
+    internal delegate void LayerOutputObserver(int layer, ReadOnlySpan<float> hidden);
+
+    /// <summary>
+    /// Called after every decoder layer of a forward pass with its output (Hugging Face's
+    /// hidden_states[layer + 1]); training reads a teacher's hidden states through it for feature distillation.
+    /// </summary>
+    internal LayerOutputObserver? AfterLayer { get; set; }
+
     public bool TiedEmbeddings => ReferenceEquals(_outputHead.Weight, _tokenEmbedding);
 
     public KvCache CreateCache(int contextLength) => new(Config, contextLength, CacheType);
@@ -275,6 +284,7 @@ public sealed class Transformer : IDisposable
             VectorMath.SwiGlu(gate.AsSpan(0, n * c.FeedForwardSize), up.AsSpan(0, n * c.FeedForwardSize));
             layer.Down.Forward(_kernel, gate, proj, n);
             VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
+            AfterLayer?.Invoke(l, x.AsSpan(0, n * hidden));
         }
         for (int i = 0; i < n; i++)
         {

@@ -63,15 +63,15 @@ public sealed class BatchSampler
 
     public TrainingBatch Next()
     {
-        var rows = new List<List<TrainingExample>>();
+        var rows = new List<List<int>>();
         while (rows.Count < _rows)
         {
-            var row = new List<TrainingExample>();
+            var row = new List<int>();
             int used = 0;
             while (true)
             {
-                var next = _examples[_order[Cursor]];
-                int size = Math.Min(next.Length, _length);
+                int next = _order[Cursor];
+                int size = Math.Min(_examples[next].Length, _length);
                 if (row.Count > 0 && (!_pack || used + size > _length)) break;
                 row.Add(next);
                 used += size;
@@ -90,22 +90,24 @@ public sealed class BatchSampler
         Seek(Epoch + 1, 0);
     }
 
-    private TrainingBatch Build(List<List<TrainingExample>> rows)
+    private TrainingBatch Build(List<List<int>> rows)
     {
-        int length = _pack ? _length : rows.Max(r => Math.Min(r[0].Length, _length));
+        int length = _pack ? _length : rows.Max(r => Math.Min(_examples[r[0]].Length, _length));
         int n = rows.Count * length;
         var tokens = new int[n];
         var targets = new int[n];
         var positions = new int[n];
         var documents = new int[n];
+        var examples = new int[n];
         Array.Fill(targets, TokenLosses.IgnoreIndex);
         Array.Fill(documents, -1);
+        Array.Fill(examples, -1);
         for (int r = 0; r < rows.Count; r++)
         {
             int column = 0;
             for (int d = 0; d < rows[r].Count; d++)
             {
-                var doc = rows[r][d];
+                var doc = _examples[rows[r][d]];
                 int size = Math.Min(doc.Length, length - column);
                 for (int t = 0; t < size; t++)
                 {
@@ -113,11 +115,12 @@ public sealed class BatchSampler
                     tokens[i] = doc.Tokens[t];
                     positions[i] = t;
                     documents[i] = d;
+                    examples[i] = rows[r][d];
                     if (t + 1 < size && doc.Trained[t + 1]) targets[i] = doc.Tokens[t + 1];
                 }
                 column += size;
             }
         }
-        return new TrainingBatch(rows.Count, length, tokens, targets, positions, documents);
+        return new TrainingBatch(rows.Count, length, tokens, targets, positions, documents) { Examples = examples };
     }
 }

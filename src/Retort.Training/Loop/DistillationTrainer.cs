@@ -20,23 +20,37 @@ public sealed class DistillationTrainer
     private readonly TrainingOptions _options;
     private readonly IReadOnlyList<TrainingExample> _train;
     private readonly IReadOnlyList<TrainingExample>? _eval;
-    private readonly ITeacher? _teacher;
+    private readonly IReadOnlyList<ITeacher> _teachers;
+    private readonly double[] _weights;
+    private readonly FeatureDistillation? _features;
     private readonly string _outDir;
     private readonly CheckpointStore _checkpoints;
 
+    /// <summary>Several teachers are distilled as their weighted mixture (<see cref="TrainingOptions.TeacherWeights"/>); none for SFT.</summary>
     public DistillationTrainer(StudentModel student, TrainingOptions options, IReadOnlyList<TrainingExample> train,
-        IReadOnlyList<TrainingExample>? eval, ITeacher? teacher, string outDir)
+        IReadOnlyList<TrainingExample>? eval, IReadOnlyList<ITeacher>? teachers, string outDir)
     {
+        teachers ??= [];
         options.Validate();
-        if (options.Loss != LossKind.Sft && teacher == null)
+        if (options.Loss != LossKind.Sft && teachers.Count == 0)
             throw new RetortException($"loss '{options.Loss}' needs a teacher (--teacher)");
-        if (teacher != null && teacher.Vocabulary < student.OutputVocabulary)
-            throw new RetortException($"the teacher's head has {teacher.Vocabulary} tokens, the student's loss vocabulary {student.OutputVocabulary}");
+        for (int i = 0; i < teachers.Count; i++)
+            if (teachers[i].Vocabulary < student.OutputVocabulary)
+                throw new RetortException($"teacher {i + 1}'s head has {teachers[i].Vocabulary} tokens, the student's loss vocabulary {student.OutputVocabulary}: teachers and student need the same vocabulary");
         _student = student;
         _options = options;
         _train = train;
         _eval = eval;
-        _teacher = options.Loss == LossKind.Sft ? null : teacher;
+        _teachers = options.Loss == LossKind.Sft && options.FeatureLayers == null ? [] : teachers;
+        _weights = _teachers.Count == 0 ? [] : TeacherTargets.NormalizedWeights(options.TeacherWeights, _teachers.Count);
+        if (options.FeatureLayers != null)
+        {
+            // Hidden states come from the first teacher, which must run here (precomputed logits have none).
+            if (_teachers.Count == 0 || _teachers[0] is not OnlineTeacher online)
+                throw new RetortException("--feature-layers needs an online teacher (the first --teacher) for its hidden states");
+            _features = new FeatureDistillation(student, online.HiddenSize, FeatureDistillation.ParseLayers(options.FeatureLayers), options.FeatureLoss,
+                options.FeatureWeight, options.Seed);
+        }
         _outDir = outDir;
         _checkpoints = new CheckpointStore(outDir);
     }
@@ -57,7 +71,7 @@ public sealed class DistillationTrainer
     {
         var o = _options;
         Directory.CreateDirectory(_outDir);
-        var trainable = _student.TrainableParameters;
+        IReadOnlyList<Parameter> trainable = [.. _student.TrainableParameters, .. _features?.Projections ?? []];
         if (trainable.Count == 0) throw new RetortException("the model has no trainable parameters");
         // Biases and norm weights are not decayed (as transformers' Trainer does): decay pulls them toward 0, not toward "simpler".
         var optimizers = trainable.Select(p => new AdamW(p.Length, o.Beta1, o.Beta2, o.AdamEpsilon, p.Shape.Count >= 2 ? o.WeightDecay : 0)).ToList();
@@ -73,7 +87,8 @@ public sealed class DistillationTrainer
         if (resume)
         {
             var state = _checkpoints.Load(trainable, optimizers);
-            if (state.Options != o)
+            // Compared as JSON: the record's own equality would compare arrays (teacher weights) by reference.
+            if (JsonSerializer.Serialize(state.Options, CheckpointStore.Json) != JsonSerializer.Serialize(o, CheckpointStore.Json))
                 throw new RetortException($"--resume: the checkpoint in {_checkpoints.Folder} was made with other training options; resume with the same options (or a new --out)");
             step = state.Step;
             total = state.TotalSteps;
@@ -100,18 +115,22 @@ public sealed class DistillationTrainer
             cancel.ThrowIfCancellationRequested();
             _student.ZeroGradients();
             double loss = 0;
+            // The master weights come back when the scope closes, before the optimizer updates them (straight-through estimator).
+            using (FakeQuantization.Apply(_student, o.Qat))
             for (int micro = 0; micro < o.GradientAccumulation; micro++)
             {
                 var batch = sampler.Next();
                 int n = batch.TokenCount;
                 if (grad.Length < n * vocab) grad = new float[n * vocab];
-                var teacher = _teacher?.Logits(batch, vocab) ?? [];
+                var (teachers, hidden) = TeacherOutputs(batch, vocab);
                 var dropout = _student.Lora is { Dropout: > 0 } ? new Random(HashCode.Combine(o.Seed, step, micro)) : null;
                 var logits = _student.Forward(batch, dropout);
-                double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teacher, batch.Targets, vocab,
-                    grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation);
+                double microLoss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab,
+                    grad.AsSpan(0, n * vocab), 1.0 / o.GradientAccumulation, TeacherTargets.Fraction(step, total));
+                var hiddenGradients = _features != null ? new float[]?[_features.Pairs.Count] : null;
+                if (_features != null) microLoss += _features.Compute(_student, hidden, batch.Targets, 1.0 / o.GradientAccumulation, hiddenGradients);
                 if (!double.IsFinite(microLoss)) throw NotFinite(step, "loss", microLoss, latest);
-                _student.Backward(grad);
+                _student.Backward(grad, hiddenGradients);
                 loss += microLoss / o.GradientAccumulation;
                 tokens += batch.Documents.Count(d => d >= 0);
             }
@@ -126,7 +145,7 @@ public sealed class DistillationTrainer
             double? evalLoss = null;
             if (_eval != null && ((o.EvalEvery > 0 && step % o.EvalEvery == 0) || step == total))
             {
-                evalLoss = Evaluate();
+                evalLoss = Evaluate(TeacherTargets.Fraction(step - 1, total));
                 evals.Add(new EvalPoint(step, evalLoss.Value));
             }
             double seconds = clock.Elapsed.TotalSeconds;
@@ -169,8 +188,11 @@ public sealed class DistillationTrainer
             (tokens - tokensAtStart) / Math.Max(elapsed, 1e-9), latest);
     }
 
-    /// <summary>Mean loss per target token over the evaluation data (same objective, no dropout, no update).</summary>
-    public double Evaluate()
+    /// <summary>
+    /// Mean loss per target token over the evaluation data (same objective, no dropout, no update),
+    /// with the schedules where the run stands (<paramref name="fraction"/>: 0 first step, 1 last).
+    /// </summary>
+    public double Evaluate(double fraction = 1)
     {
         if (_eval == null) throw new InvalidOperationException("no evaluation data");
         var o = _options;
@@ -178,17 +200,39 @@ public sealed class DistillationTrainer
         var sampler = new BatchSampler(_eval, o.BatchRows, o.SequenceLength, o.Pack, o.Seed, shuffle: false);
         double weighted = 0;
         long count = 0;
+        using var quantized = FakeQuantization.Apply(_student, o.Qat);
         foreach (var batch in sampler.OnePass())
         {
             int n = batch.TokenCount, targets = batch.TargetCount;
             if (targets == 0) continue;
-            var teacher = _teacher?.Logits(batch, vocab) ?? [];
+            var (teachers, hidden) = TeacherOutputs(batch, vocab);
             var logits = _student.Forward(batch);
-            double loss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teacher, batch.Targets, vocab, new float[n * vocab], 1);
+            double loss = DistillationObjective.Compute(o, logits.AsSpan(0, n * vocab), teachers, _weights, batch.Targets, vocab, new float[n * vocab], 1, fraction);
+            if (_features != null) loss += _features.Compute(_student, hidden, batch.Targets, 1, null);
             weighted += loss * targets;
             count += targets;
         }
         return count == 0 ? double.NaN : weighted / count;
+    }
+
+    /// <summary>Every teacher's logits, and the first teacher's hidden states at the mapped layers when features are distilled.</summary>
+    private (List<float[]> Logits, float[][] Hidden) TeacherOutputs(TrainingBatch batch, int vocab)
+    {
+        var logits = new List<float[]>(_teachers.Count);
+        float[][] hidden = [];
+        for (int i = 0; i < _teachers.Count; i++)
+        {
+            if (i == 0 && _features != null)
+            {
+                (var first, hidden) = ((OnlineTeacher)_teachers[0]).Run(batch, vocab, _features.TeacherLayers);
+                logits.Add(first);
+            }
+            else
+            {
+                logits.Add(_teachers[i].Logits(batch, vocab));
+            }
+        }
+        return (logits, hidden);
     }
 
     private static RetortException NotFinite(int step, string what, double value, string? latest) => new(

@@ -14,4 +14,10 @@ public enum LossKind
 
     /// <summary>alpha·CE + (1−alpha)·T²·generalized JSD(beta).</summary>
     Jsd,
+
+    /// <summary>
+    /// The seeds' gradient matching: λ·MSE(g_t, g_s) + (1−λ)·T²·KL(teacher ‖ student), g = d CE / d logits
+    /// at T = 1 of each model, λ linear from 0.8 to 0.3 over the run (no separate CE term).
+    /// </summary>
+    GradientMatch,
 }

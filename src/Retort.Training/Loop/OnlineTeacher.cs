@@ -21,15 +21,30 @@ public sealed class OnlineTeacher : ITeacher
             throw new RetortException($"teacher '{teacher.Path}' has a vocabulary of {t.VocabSize} tokens, the student {studentTokenizer.VocabSize}: distillation needs the same tokenizer");
         for (int id = 0; id < t.VocabSize; id++)
             if (t.TokenText(id) != studentTokenizer.TokenText(id))
-                throw new RetortException($"teacher and student tokenizers differ at token {id} ('{t.TokenText(id)}' vs '{studentTokenizer.TokenText(id)}'): distillation needs the same vocabulary");
+                throw new RetortException($"teacher '{teacher.Path}' and the student's tokenizer differ at token {id} ('{t.TokenText(id)}' vs '{studentTokenizer.TokenText(id)}'): distillation needs the same vocabulary");
     }
 
     public int Vocabulary => _model.Config.VocabSize;
 
-    public float[] Logits(TrainingBatch batch, int vocabulary)
+    /// <summary>The teacher's hidden size (feature distillation projects the student's states to it).</summary>
+    public int HiddenSize => _model.Config.HiddenSize;
+
+    public int LayerCount => _model.Config.LayerCount;
+
+    public float[] Logits(TrainingBatch batch, int vocabulary) => Run(batch, vocabulary, []).Logits;
+
+    /// <summary>
+    /// Logits as <see cref="Logits"/>, and for each of <paramref name="layers"/> the teacher's output of
+    /// that decoder layer [tokens, HiddenSize] (zeros for padding), in one pass.
+    /// </summary>
+    internal (float[] Logits, float[][] Hidden) Run(TrainingBatch batch, int vocabulary, IReadOnlyList<int> layers)
     {
         if (vocabulary > Vocabulary) throw new RetortException($"the teacher's head has {Vocabulary} tokens, fewer than the {vocabulary} the loss needs");
+        foreach (int l in layers)
+            if ((uint)l >= (uint)LayerCount) throw new RetortException($"teacher layer {l} does not exist (teacher '{_model.Path}' has {LayerCount} layers)");
         var result = new float[batch.TokenCount * vocabulary];
+        int hiddenSize = HiddenSize;
+        var hidden = layers.Select(_ => new float[batch.TokenCount * hiddenSize]).ToArray();
         int full = _model.Config.VocabSize;
         for (int r = 0; r < batch.Rows; r++)
         {
@@ -46,10 +61,16 @@ public sealed class OnlineTeacher : ITeacher
                 _model.ForwardLock.Enter();
                 try
                 {
+                    _model.Transformer.AfterLayer = layers.Count == 0 ? null : (layer, states) =>
+                    {
+                        for (int i = 0; i < layers.Count; i++)
+                            if (layers[i] == layer) states.CopyTo(hidden[i].AsSpan(start * hiddenSize));
+                    };
                     logits = _model.Transformer.Forward(tokens, cache, allLogits: true);
                 }
                 finally
                 {
+                    _model.Transformer.AfterLayer = null;
                     _model.ForwardLock.Exit();
                 }
                 for (int i = 0; i < tokens.Length; i++)
@@ -57,6 +78,6 @@ public sealed class OnlineTeacher : ITeacher
                 t = end;
             }
         }
-        return result;
+        return (result, hidden);
     }
 }

@@ -8,10 +8,33 @@ public sealed record TrainingOptions
     public LossKind Loss { get; init; } = LossKind.Sft;
     public double Temperature { get; init; } = 2.0;
 
+    public TemperatureSchedule TemperatureSchedule { get; init; } = TemperatureSchedule.Constant;
+
+    /// <summary>The last step's temperature (linear) or a confident teacher's (adaptive); needed by both.</summary>
+    public double? TemperatureEnd { get; init; }
+
+    /// <summary>One weight per teacher (normalized to sum 1); null weighs them equally.</summary>
+    public double[]? TeacherWeights { get; init; }
+
+    /// <summary>λ of the gradient-matching loss at the first step; it moves linearly to <see cref="GradientMatchLambdaEnd"/>.</summary>
+    public double GradientMatchLambdaStart { get; init; } = 0.8;
+
+    public double GradientMatchLambdaEnd { get; init; } = 0.3;
+
     /// <summary>Weight of the cross-entropy part in the teacher losses (1−alpha goes to the divergence).</summary>
     public double Alpha { get; init; } = 0.5;
 
     public double JsdBeta { get; init; } = 0.5;
+    /// <summary>Feature distillation pairs "STUDENT:TEACHER,…" (decoder layer outputs, 0-based); null: off.</summary>
+    public string? FeatureLayers { get; init; }
+
+    public FeatureLoss FeatureLoss { get; init; } = FeatureLoss.Mse;
+
+    public double FeatureWeight { get; init; } = 0.1;
+
+    /// <summary>Quantization-aware training: fake-quantize the layers' weights to this type (Q8_0 or Q4_0) in the forward pass; null trains in float.</summary>
+    public Engine.Tensors.GgmlType? Qat { get; init; }
+
     public double LearningRate { get; init; } = 3e-5;
     public double MinLearningRate { get; init; } = 1e-6;
 
@@ -50,7 +73,17 @@ public sealed record TrainingOptions
             if (!(value > 0) || double.IsInfinity(value)) throw new RetortException($"{name} must be positive, found {value}");
         }
         Positive(Temperature, "--temperature");
+        if (TemperatureSchedule != TemperatureSchedule.Constant)
+        {
+            if (TemperatureEnd == null) throw new RetortException($"--temperature-schedule {TemperatureSchedule.ToString().ToLowerInvariant()} needs --temperature-end");
+            Positive(TemperatureEnd.Value, "--temperature-end");
+        }
+        foreach (var (value, name) in new[] { (GradientMatchLambdaStart, "--gm-lambda-start"), (GradientMatchLambdaEnd, "--gm-lambda-end") })
+            if (!(value >= 0 && value <= 1)) throw new RetortException($"{name} must lie in [0, 1], found {value}");
         Positive(LearningRate, "--lr");
+        if (FeatureLayers != null) FeatureDistillation.ParseLayers(FeatureLayers);
+        if (!(FeatureWeight >= 0) || double.IsInfinity(FeatureWeight)) throw new RetortException($"--feature-weight must not be negative, found {FeatureWeight}");
+        if (Qat is { } qat) Model.FakeQuantization.Validate(qat);
         Positive(BatchRows, "--batch");
         Positive(GradientAccumulation, "--grad-accum");
         Positive(Epochs, "--epochs");

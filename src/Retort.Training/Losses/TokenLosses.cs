@@ -51,11 +51,62 @@ public static class TokenLosses
     /// active rows; the T² keeps gradient magnitudes comparable across temperatures.
     /// </summary>
     public static double ForwardKl(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, double temperature, Span<float> gradient)
-        => Divergence(student, teacher, targets, vocab, temperature, DivergenceKind.Forward, 0, gradient);
+        => Divergence(student, teacher, targets, vocab, Uniform(temperature, targets.Length), DivergenceKind.Forward, 0, gradient);
+
+    /// <summary>Forward KL with one temperature per row (adaptive and scheduled temperatures): each row is scaled by its own T².</summary>
+    public static double ForwardKl(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, ReadOnlySpan<double> rowTemperatures, Span<float> gradient)
+        => Divergence(student, teacher, targets, vocab, rowTemperatures, DivergenceKind.Forward, 0, gradient);
+
+    /// <summary>Reverse KL with one temperature per row.</summary>
+    public static double ReverseKl(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, ReadOnlySpan<double> rowTemperatures, Span<float> gradient)
+        => Divergence(student, teacher, targets, vocab, rowTemperatures, DivergenceKind.Reverse, 0, gradient);
+
+    /// <summary>Generalized JSD with one temperature per row.</summary>
+    public static double GeneralizedJsd(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, double beta, ReadOnlySpan<double> rowTemperatures, Span<float> gradient)
+    {
+        if (!(beta > 0 && beta < 1)) throw new ArgumentOutOfRangeException(nameof(beta), "beta must lie strictly between 0 and 1");
+        return Divergence(student, teacher, targets, vocab, rowTemperatures, DivergenceKind.Jsd, beta, gradient);
+    }
+
+    /// <summary>
+    /// The gradient-matching term of the seeds: MSE(g_t, g_s) where g = d CE / d logits of each
+    /// model per row at temperature 1, softmax(z) − onehot(target). The one-hot parts cancel, so it
+    /// is mean over active rows and vocabulary entries of (p_s − p_t)², as torch's mse_loss averages
+    /// over every element of the [active rows, vocab] tensors.
+    /// </summary>
+    public static double GradientMatchingMse(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, Span<float> gradient)
+    {
+        var rows = CheckShapes(student, targets, vocab, gradient);
+        if (teacher.Length != student.Length) throw new ArgumentException("teacher and student logits differ in shape", nameof(teacher));
+        var count = CountActive(targets);
+        gradient.Clear();
+        if (count == 0) return 0;
+        var ls = new double[vocab];
+        var lt = new double[vocab];
+        var d = new double[vocab];
+        double elements = (double)count * vocab, total = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            if (targets[r] == IgnoreIndex) continue;
+            LogSoftmax(student.Slice(r * vocab, vocab), 1, ls);
+            LogSoftmax(teacher.Slice(r * vocab, vocab), 1, lt);
+            double dot = 0;
+            for (var v = 0; v < vocab; v++)
+            {
+                d[v] = Math.Exp(ls[v]) - Math.Exp(lt[v]);
+                total += d[v] * d[v];
+                dot += Math.Exp(ls[v]) * d[v];
+            }
+            // d/dz_j Σ_v d_v² = 2·p_j·(d_j − Σ_v p_v·d_v), the softmax Jacobian applied to 2·d.
+            var g = gradient.Slice(r * vocab, vocab);
+            for (var v = 0; v < vocab; v++) g[v] = (float)(2 * Math.Exp(ls[v]) * (d[v] - dot) / elements);
+        }
+        return total / elements;
+    }
 
     /// <summary>Reverse KL T² · KL(p_s ‖ p_t), mean over active rows.</summary>
     public static double ReverseKl(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, double temperature, Span<float> gradient)
-        => Divergence(student, teacher, targets, vocab, temperature, DivergenceKind.Reverse, 0, gradient);
+        => Divergence(student, teacher, targets, vocab, Uniform(temperature, targets.Length), DivergenceKind.Reverse, 0, gradient);
 
     /// <summary>
     /// TRL's generalized Jensen-Shannon divergence: beta·KL(p_t ‖ m) + (1-beta)·KL(p_s ‖ m) with
@@ -65,7 +116,7 @@ public static class TokenLosses
     public static double GeneralizedJsd(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, double beta, double temperature, Span<float> gradient)
     {
         if (!(beta > 0 && beta < 1)) throw new ArgumentOutOfRangeException(nameof(beta), "beta must lie strictly between 0 and 1");
-        return Divergence(student, teacher, targets, vocab, temperature, DivergenceKind.Jsd, beta, gradient);
+        return Divergence(student, teacher, targets, vocab, Uniform(temperature, targets.Length), DivergenceKind.Jsd, beta, gradient);
     }
 
     /// <summary>
@@ -83,10 +134,19 @@ public static class TokenLosses
 
     private enum DivergenceKind { Forward, Reverse, Jsd }
 
-    private static double Divergence(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, double temperature, DivergenceKind kind, double beta, Span<float> gradient)
+    private static double[] Uniform(double temperature, int rows)
     {
-        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature));
+        var t = new double[rows];
+        Array.Fill(t, temperature);
+        return t;
+    }
+
+    private static double Divergence(ReadOnlySpan<float> student, ReadOnlySpan<float> teacher, ReadOnlySpan<int> targets, int vocab, ReadOnlySpan<double> temperatures, DivergenceKind kind, double beta, Span<float> gradient)
+    {
         var rows = CheckShapes(student, targets, vocab, gradient);
+        if (temperatures.Length != rows) throw new ArgumentException("one temperature per row is needed", nameof(temperatures));
+        foreach (var t in temperatures)
+            if (!(t > 0)) throw new ArgumentOutOfRangeException(nameof(temperatures), "temperatures must be positive");
         if (teacher.Length != student.Length) throw new ArgumentException("teacher and student logits differ in shape", nameof(teacher));
         var count = CountActive(targets);
         gradient.Clear();
@@ -94,11 +154,12 @@ public static class TokenLosses
         var ls = new double[vocab];
         var lt = new double[vocab];
         var dp = new double[vocab];
-        var t2 = temperature * temperature;
         double total = 0;
         for (var r = 0; r < rows; r++)
         {
             if (targets[r] == IgnoreIndex) continue;
+            var temperature = temperatures[r];
+            var t2 = temperature * temperature;
             LogSoftmax(student.Slice(r * vocab, vocab), temperature, ls);
             LogSoftmax(teacher.Slice(r * vocab, vocab), temperature, lt);
             // dp = d(row loss)/d p_s; the softmax chain rule below turns it into d/d logits.
@@ -124,7 +185,7 @@ public static class TokenLosses
                         break;
                 }
             }
-            total += loss;
+            total += t2 * loss;
             var g = gradient.Slice(r * vocab, vocab);
             var scale = t2 / temperature / count; // T² from the loss, 1/T from logits/T.
             if (kind == DivergenceKind.Forward)
@@ -136,11 +197,11 @@ public static class TokenLosses
             for (var v = 0; v < vocab; v++) dot += Math.Exp(ls[v]) * dp[v];
             for (var v = 0; v < vocab; v++) g[v] = (float)(scale * Math.Exp(ls[v]) * (dp[v] - dot));
         }
-        return t2 * total / count;
+        return total / count;
     }
 
     /// <summary>log softmax(x / temperature) into output; returns log Z.</summary>
-    private static double LogSoftmax(ReadOnlySpan<float> x, double temperature, double[] output)
+    internal static double LogSoftmax(ReadOnlySpan<float> x, double temperature, double[] output)
     {
         var max = double.NegativeInfinity;
         for (var i = 0; i < x.Length; i++) max = Math.Max(max, x[i] / temperature);

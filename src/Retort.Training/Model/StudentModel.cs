@@ -28,6 +28,8 @@ public sealed class StudentModel : IDisposable
     private TrainingBatch? _batch;
     private float[] _x = [], _finalInput = [], _finalRstd = [], _finalNormed = [], _logits = [], _dx = [];
     private int _outputVocabulary;
+    private int[] _capturedLayers = [];
+    private float[][] _hidden = [];
 
     private StudentModel(ModelConfig config, Func<string, int[], float[]?> source, bool tied, bool attentionBias, int threads)
     {
@@ -116,6 +118,28 @@ public sealed class StudentModel : IDisposable
             _outputVocabulary = value;
         }
     }
+
+    /// <summary>
+    /// Decoder layers whose output (the residual stream after layer l, Hugging Face's
+    /// hidden_states[l + 1]) each <see cref="Forward"/> keeps for feature distillation.
+    /// </summary>
+    internal IReadOnlyList<int> CapturedLayers
+    {
+        get => _capturedLayers;
+        set
+        {
+            foreach (int l in value)
+                if ((uint)l >= (uint)_layers.Length) throw new RetortException($"student layer {l} does not exist (the student has {_layers.Length} layers)");
+            _capturedLayers = [.. value];
+            _hidden = [.. _capturedLayers.Select(_ => Array.Empty<float>())];
+        }
+    }
+
+    /// <summary>The kept output [tokens, hidden] of <see cref="CapturedLayers"/>[index] from the last forward pass.</summary>
+    internal float[] CapturedHidden(int index) => _hidden[index];
+
+    /// <summary>The model's matrix product (feature projections run on it).</summary>
+    internal Kernels.MatMul MatMul => _ctx.MatMul;
 
     /// <summary>Loads a Hugging Face folder (f32, f16 or bf16 safetensors); weights become float32.</summary>
     public static StudentModel Load(string hfFolder, int threads = 0, bool ropeRoundedToBf16 = false)
@@ -268,7 +292,14 @@ public sealed class StudentModel : IDisposable
                 throw new RetortException($"token id {id} at batch position {t} is outside the vocabulary (size {c.VocabSize})");
             Array.Copy(embedding, (long)id * hidden, _x, (long)t * hidden, hidden);
         }
-        foreach (var layer in _layers) layer.Forward(_ctx, batch, _x, dropout);
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _layers[l].Forward(_ctx, batch, _x, dropout);
+            int captured = Array.IndexOf(_capturedLayers, l);
+            if (captured < 0) continue;
+            LayerScratch.Grow(ref _hidden[captured], n * hidden);
+            Array.Copy(_x, _hidden[captured], n * hidden);
+        }
         Array.Copy(_x, _finalInput, n * hidden);
         TokenOps.RmsNorm(_ctx.Range, _x, _finalNorm.Value, c.RmsNormEps, _finalNormed, _finalRstd, n, hidden);
         _ctx.MatMul.Multiply(_finalNormed, false, _head.Value, true, _logits, n, vocab, hidden, accumulate: false);
@@ -279,7 +310,13 @@ public sealed class StudentModel : IDisposable
     /// Adds d loss / d parameter to every trainable parameter's gradient, given d loss / d logits
     /// [tokens, OutputVocabulary] for the batch of the last <see cref="Forward"/>.
     /// </summary>
-    public void Backward(float[] logitGradient)
+    public void Backward(float[] logitGradient) => Backward(logitGradient, null);
+
+    /// <summary>
+    /// <see cref="Backward(float[])"/> plus d loss / d (output of captured layer) for each of
+    /// <see cref="CapturedLayers"/> (null entries: none), as feature distillation adds.
+    /// </summary>
+    internal void Backward(float[] logitGradient, float[]?[]? hiddenGradients)
     {
         var batch = _batch ?? throw new InvalidOperationException("Backward needs a Forward pass first");
         var c = Config;
@@ -292,7 +329,13 @@ public sealed class StudentModel : IDisposable
         LayerScratch.Grow(ref _dx, n * hidden);
         Array.Clear(_dx, 0, n * hidden);
         TokenOps.RmsNormBackward(_ctx.Range, _finalInput, _finalRstd, _finalNorm, dNormed, _dx, n, hidden);
-        for (int l = _layers.Length - 1; l >= 0; l--) _layers[l].Backward(_ctx, batch, _dx);
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            // _dx holds d loss / d (output of layer l) here: the place to add a feature loss on that output.
+            int captured = Array.IndexOf(_capturedLayers, l);
+            if (captured >= 0 && hiddenGradients?[captured] is { } extra) VectorMath.Add(_dx.AsSpan(0, n * hidden), extra.AsSpan(0, n * hidden));
+            _layers[l].Backward(_ctx, batch, _dx);
+        }
         if (!_embedding.Trainable) return;
         var g = _embedding.Gradient;
         for (int t = 0; t < n; t++)

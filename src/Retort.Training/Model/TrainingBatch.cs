@@ -47,6 +47,12 @@ public sealed class TrainingBatch
 
     public int[] Documents { get; }
 
+    /// <summary>
+    /// For each token, the index of its example in the data set the batch came from (−1 for
+    /// padding); null when the batch was not built from a data set. Precomputed teachers look up by it.
+    /// </summary>
+    public int[]? Examples { get; init; }
+
     /// <summary>For each token, the column where its document starts (the first key it may attend to).</summary>
     internal int[] DocumentStart { get; }
 

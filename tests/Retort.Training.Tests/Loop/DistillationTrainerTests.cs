@@ -56,7 +56,7 @@ public class DistillationTrainerTests
             using var student = TrainingRuns.Student();
             if (kd) student.AttachLora(new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0.1, Targets = ["q_proj", "v_proj", "down_proj"] }, seed: 3);
             var teacher = teacherModel != null ? new OnlineTeacher(teacherModel, teacherModel.Tokenizer) : null;
-            var trainer = new DistillationTrainer(student, options, TrainingRuns.Data, null, teacher, dir);
+            var trainer = new DistillationTrainer(student, options, TrainingRuns.Data, null, teacher != null ? [teacher] : null, dir);
             using var cancel = new CancellationTokenSource();
             var progress = new SynchronousProgress(p => { if (p.Step == stopAfter) cancel.Cancel(); });
             try
@@ -119,7 +119,7 @@ public class DistillationTrainerTests
     {
         using var runs = new TrainingRuns();
         using var student = TrainingRuns.Student();
-        var trainer = new DistillationTrainer(student, Options(6, LossKind.Kd), TrainingRuns.Data, null, new PoisonedTeacher(poisonCall: 9), runs.Root);
+        var trainer = new DistillationTrainer(student, Options(6, LossKind.Kd), TrainingRuns.Data, null, [new PoisonedTeacher(poisonCall: 9)], runs.Root);
         var e = Assert.Throws<RetortException>(() => trainer.Run(false));
         Assert.Contains("training stopped at step 5: the loss is NaN", e.Message);
         Assert.Contains("step-0000003", e.Message);
