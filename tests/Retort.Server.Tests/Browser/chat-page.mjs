@@ -32,7 +32,10 @@ async function seedWithAnswer() {
   }
   throw new Error("no seed in 1..50 makes the fixture model answer after thinking");
 }
+const step = name => console.error(`step: ${name}`);
+step("seed search");
 const seed = await seedWithAnswer();
+step(`seed ${seed}; launching chromium`);
 
 const profile = mkdtempSync(join(tmpdir(), "retort-chromium-"));
 // A fresh profile each run (Playwright passes it as --user-data-dir).
@@ -59,6 +62,7 @@ try {
     return route.continue({ postData: JSON.stringify(body) });
   });
 
+  step("page load");
   await page.goto(base);
   check(await page.title() === "Retort", "the page title is not Retort");
 
@@ -89,6 +93,7 @@ try {
     window.__updates = 0;
     new MutationObserver(records => { window.__updates += records.length; }).observe(document.getElementById("log"), { subtree: true, childList: true, characterData: true });
   });
+  step("first question");
   await page.fill("#input", "Hello");
   await page.press("#input", "Enter");
   await page.waitForFunction(() => !document.getElementById("send").disabled && document.querySelectorAll(".msg").length === 2, null, { timeout: 60000 });
@@ -124,6 +129,7 @@ try {
   await page.screenshot({ path: join(outDir, "chat-page.png"), fullPage: false });
 
   // Stop: a long answer is cut, the page says so and can send again.
+  step("long answer to stop");
   await page.fill("#input", "再写一个更长的回答");
   await page.press("#input", "Enter");
   const last = page.locator(".msg.assistant").last();
@@ -132,13 +138,16 @@ try {
     return msgs.length === 2 && msgs[1].querySelector("details div").textContent.length > 0;
   }, null, { timeout: 60000 });
   check(await page.isEnabled("#stop"), "the stop button is not enabled while answering");
-  await page.click("#stop");
+  // force: the streaming reply keeps moving the layout, and Playwright's wait for a "stable"
+  // element can outlast its timeout on a loaded machine; the button is checked enabled just above.
+  await page.click("#stop", { force: true });
   await page.waitForFunction(() => !document.getElementById("send").disabled, null, { timeout: 10000 });
   check((await last.textContent()).includes("（已停止）"), "the stopped answer is not marked as stopped");
   check(await page.isDisabled("#stop"), "the stop button stays enabled");
   await page.screenshot({ path: join(outDir, "chat-page-stopped.png") });
 
   // New chat: the conversation is gone, here and in storage, and the examples are back.
+  step("new chat");
   await page.click("#newChat");
   check(await page.locator(".msg").count() === 0, "new chat left messages on the page");
   check(await page.isVisible("#examples"), "new chat did not bring the examples back");
