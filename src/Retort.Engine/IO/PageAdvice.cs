@@ -18,16 +18,8 @@ internal static unsafe partial class PageAdvice
 
     private const int MadvDontNeed = 4;
     private const int MadvHugePage = 14;
-    private const int MadvPopulateRead = 22;
-    private const int MadvPopulateWrite = 23;
 
     public static void Release(byte* start, long length) => Advise(start, length, MadvDontNeed);
-
-    /// <summary>Maps a read-only file range in one call instead of one fault per few pages (Linux 5.14+).</summary>
-    public static void PopulateRead(byte* start, long length) => Advise(start, length, MadvPopulateRead);
-
-    /// <summary>Allocates the pages of a fresh writable range in one call.</summary>
-    public static void PopulateWrite(byte* start, long length) => Advise(start, length, MadvPopulateWrite);
 
     public static void PreferHugePages(byte* start, long length) => Advise(start, length, MadvHugePage);
 

@@ -143,18 +143,7 @@ internal static unsafe class DotInterleaved
             Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 64);
             Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 128);
             var dw = Scales(rec);
-            var r0 = Vector256.Load(rec + 16);
-            var r1 = Vector256.Load(rec + 48);
-            var r2 = Vector256.Load(rec + 80);
-            var r3 = Vector256.Load(rec + 112);
-            var l0 = r0 & mask;
-            var l1 = r1 & mask;
-            var l2 = r2 & mask;
-            var l3 = r3 & mask;
-            var h0 = Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask;
-            var h1 = Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask;
-            var h2 = Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask;
-            var h3 = Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask;
+            UnpackQ4_0(rec, mask, out var l0, out var l1, out var l2, out var l3, out var h0, out var h1, out var h2, out var h3);
             int o = 32 * b;
             f0 = BlockQ4_0<T>(xq0 + o, -8 * xs0[b], xd0[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f0);
             f1 = BlockQ4_0<T>(xq1 + o, -8 * xs1[b], xd1[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f1);
@@ -180,7 +169,8 @@ internal static unsafe class DotInterleaved
             Sse.Prefetch0(ahead);
             Sse.Prefetch0(ahead + 64);
             Sse.Prefetch0(ahead + 128);
-            f = Block1Q4_0<T>(rec, xq + 32 * b, -8 * xs[b], xd[b], mask, f);
+            UnpackQ4_0(rec, mask, out var l0, out var l1, out var l2, out var l3, out var h0, out var h1, out var h2, out var h3);
+            f = BlockQ4_0<T>(xq + 32 * b, -8 * xs[b], xd[b], Scales(rec), l0, l1, l2, l3, h0, h1, h2, h3, f);
         }
         f.Store(y);
     }
@@ -244,23 +234,24 @@ internal static unsafe class DotInterleaved
         return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), dw * Vector256.Create(dx), acc);
     }
 
+    /// <summary>A Q4_0 record's 4 chunks as low nibbles (elements 0..15 of each row) and high nibbles (16..31).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Block1Q4_0<T>(byte* rec, sbyte* x, int offset, float dx, Vector256<byte> mask, Vector256<float> acc)
-        where T : struct, IByteMultiplyAdd
+    private static void UnpackQ4_0(byte* rec, Vector256<byte> mask,
+        out Vector256<byte> l0, out Vector256<byte> l1, out Vector256<byte> l2, out Vector256<byte> l3,
+        out Vector256<byte> h0, out Vector256<byte> h1, out Vector256<byte> h2, out Vector256<byte> h3)
     {
         var r0 = Vector256.Load(rec + 16);
         var r1 = Vector256.Load(rec + 48);
         var r2 = Vector256.Load(rec + 80);
         var r3 = Vector256.Load(rec + 112);
-        var a = T.MulAdd(Vector256.Create(offset), r0 & mask, Broadcast4(x));
-        var c = T.MulAdd(Vector256<int>.Zero, Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 16));
-        a = T.MulAdd(a, r1 & mask, Broadcast4(x + 4));
-        c = T.MulAdd(c, Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 20));
-        a = T.MulAdd(a, r2 & mask, Broadcast4(x + 8));
-        c = T.MulAdd(c, Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 24));
-        a = T.MulAdd(a, r3 & mask, Broadcast4(x + 12));
-        c = T.MulAdd(c, Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask, Broadcast4(x + 28));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), Scales(rec) * Vector256.Create(dx), acc);
+        l0 = r0 & mask;
+        l1 = r1 & mask;
+        l2 = r2 & mask;
+        l3 = r3 & mask;
+        h0 = Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask;
+        h1 = Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask;
+        h2 = Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask;
+        h3 = Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

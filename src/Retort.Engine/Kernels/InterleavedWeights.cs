@@ -132,7 +132,7 @@ internal sealed unsafe class InterleavedWeights : IDisposable
     public void UnpackRow(int row, Span<byte> destination)
     {
         if (Format == InterleavedFormat.Q4_K) throw new NotSupportedException("Q4_K records keep unpacked scales; compare weights instead");
-        int blockBytes = Format == InterleavedFormat.Q4_0 ? 18 : 34;
+        int blockBytes = FileBlockBytes(Format);
         int r = row & 7;
         byte* group = Group(row >> 3);
         for (int b = 0; b < Blocks; b++)
@@ -169,7 +169,7 @@ internal sealed unsafe class InterleavedWeights : IDisposable
                 ExecuteQ4_K(begin, end);
                 return;
             }
-            int blockBytes = target.Format == InterleavedFormat.Q4_0 ? 18 : 34;
+            int blockBytes = FileBlockBytes(target.Format);
             int quantBytes = blockBytes - 2;
             byte flip = target.Format == InterleavedFormat.Q4_0 ? (byte)0 : (byte)0x80;
             int record = RecordBytes(target.Format);
@@ -206,7 +206,7 @@ internal sealed unsafe class InterleavedWeights : IDisposable
                 {
                     for (int r = 0; r < 8; r++)
                     {
-                        byte* blk = source + (8L * g + r) * rowBytes + (long)b * 144;
+                        byte* blk = source + (8L * g + r) * rowBytes + (long)b * FileBlockBytes(InterleavedFormat.Q4_K);
                         *(ushort*)(dst + 2 * r) = *(ushort*)blk;
                         *(ushort*)(dst + 16 + 2 * r) = *(ushort*)(blk + 2);
                         DotQ4_K.UnpackScales(blk + 4, sc, m);

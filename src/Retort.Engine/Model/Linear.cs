@@ -47,7 +47,6 @@ internal sealed class Linear : IDisposable
     {
         if (_interleaved != null || !InterleavedWeights.CanPack(_weight.Type, _weight.RowCount, _weight.RowLength)) return;
         if (!DotInterleaved.IsSupported(InterleavedWeights.FormatOf(_weight.Type)!.Value)) return;
-        if (_weight.FileMapped) PageAdvice.PopulateRead(_weight.Pointer, _weight.ByteLength);
         var packed = InterleavedWeights.Pack(_weight.Type, _weight.Pointer, _weight.RowByteLength, OutputSize, InputSize, pool);
         // Published whole: a concurrent Forward sees either the file layout or the finished copy.
         Volatile.Write(ref _interleaved, packed);
