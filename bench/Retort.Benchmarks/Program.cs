@@ -33,7 +33,7 @@ public static class Program
         }
         if (args.Length > 0 && args[0] == "--batch")
         {
-            QuickBatch(args.Length > 1 ? int.Parse(args[1]) : 32);
+            QuickBatch(args.Length > 1 ? int.Parse(args[1]) : 32, args.Length > 2 ? args[2] : "1536x8960", args.Skip(3).ToArray());
             return 0;
         }
         if (args.Length > 0 && args[0] == "--quick")
@@ -49,22 +49,27 @@ public static class Program
         return 0;
     }
 
-    /// <summary>Prompt-processing shape: one matmul over a batch of tokens, reported as tokens/s and GOP/s.</summary>
-    private static void QuickBatch(int batch)
+    /// <summary>
+    /// Prompt-processing shape: one matmul over a batch of tokens, reported as tokens/s and GOP/s.
+    /// `--batch N [COLSxROWS] [VARIANT...]`; variants ending in x8 are the interleaved layouts.
+    /// </summary>
+    private static void QuickBatch(int batch, string shape, string[] only)
     {
+        var dims = shape.Split('x').Select(int.Parse).ToArray();
         foreach (string variant in new[] { "Q4_0", "Q4_0x8", "Q8_0", "Q8_0x8", "Q4_K", "Q4_Kx8", "Q6_K" })
         {
+            if (only.Length > 0 && !only.Contains(variant)) continue;
             string type = variant[..4];
             foreach (int threads in new[] { 1, 2 })
             {
-                using var c = new MatVecCase(Enum.Parse<GgmlType>(type), "1536x8960", threads, batch, interleaved: variant.EndsWith("x8"));
+                using var c = new MatVecCase(Enum.Parse<GgmlType>(type), shape, threads, batch, interleaved: variant.EndsWith("x8"));
                 var sw = Stopwatch.StartNew();
                 while (sw.Elapsed.TotalSeconds < 0.3) c.Run();
                 sw.Restart();
                 int n = 0;
                 while (sw.Elapsed.TotalSeconds < 1) { c.Run(); n++; }
                 double s = sw.Elapsed.TotalSeconds / n;
-                Console.WriteLine($"{variant,-6} 1536x8960 batch={batch} threads={threads}  {s * 1e3,8:F2} ms  {batch / s,8:F0} tok/s  {2.0 * 1536 * 8960 * batch / s / 1e9,6:F1} GOP/s");
+                Console.WriteLine($"{variant,-6} {shape} batch={batch} threads={threads}  {s * 1e3,8:F2} ms  {batch / s,8:F0} tok/s  {2.0 * dims[0] * dims[1] * batch / s / 1e9,6:F1} GOP/s");
             }
         }
     }

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Retort.Engine.Kernels;
 
 /// <summary>
-/// Products of 8 interleaved weight rows (<see cref="InterleavedWeights"/>: Q4_0 or Q8_0 blocks of
-/// 8 rows side by side, one row per int lane) with Q8 activations. Each 4-byte activation group is
+/// Products of interleaved weight rows (<see cref="InterleavedWeights"/>: blocks of 8 rows side by
+/// side, one row per int lane; Q4_0 in 16 rows, see DotInterleavedQ4_0.cs) with Q8 activations. Each 4-byte activation group is
 /// broadcast to all lanes and meets the 4 matching bytes of each of the 8 rows in one vpdpbusd, so
 /// the integer work is one instruction per 32 multiply-adds with no horizontal sums, and the 8
 /// results of a block land in one vector that is scaled and accumulated in float once per block.
@@ -15,7 +15,7 @@ namespace Retort.Engine.Kernels;
 /// Weight bytes are unsigned (Q4_0 nibbles 0..15, Q8_0 bytes stored as q+128), so each block
 /// starts its integer sum at −offset·Σq_x (offset 8 or 128) to remove the bias exactly.
 /// </summary>
-internal static unsafe class DotInterleaved
+internal static unsafe partial class DotInterleaved
 {
     /// <summary>RETORT_INTERLEAVE_Q4K=0 keeps Q4_K in the file layout (its row kernels are already 2-token).</summary>
     private static readonly bool Q4_KInterleaved = Environment.GetEnvironmentVariable("RETORT_INTERLEAVE_Q4K") != "0";
@@ -24,12 +24,11 @@ internal static unsafe class DotInterleaved
     public const int TileTokens = 4;
 
     /// <summary>
-    /// y[j][0..8) = rows of group · token j, for j &lt; tokens (≤ 4), the reference for every path:
-    /// plain loops over the packed layout, the offset removed per product.
+    /// y[j][0..GroupRows) = rows of group · token j, for j &lt; tokens (≤ 4), the reference for every
+    /// path: plain loops over the packed layout, the offset removed per product.
     /// </summary>
     public static void TileScalar(InterleavedFormat format, byte* group, int blocks, sbyte** xq, float** xd, int tokens, float** y)
     {
-        int record = InterleavedWeights.RecordBytes(format);
         if (format == InterleavedFormat.Q4_K)
         {
             TileScalarQ4_K(group, blocks, xq, xd, tokens, y);
@@ -37,16 +36,15 @@ internal static unsafe class DotInterleaved
         }
         for (int j = 0; j < tokens; j++)
         {
-            for (int r = 0; r < 8; r++)
+            for (int r = 0; r < InterleavedWeights.RowsPerGroup(format); r++)
             {
                 float sum = 0;
                 for (int b = 0; b < blocks; b++)
                 {
-                    byte* rec = group + (long)b * record;
-                    float dw = HalfConversion.HalfToSingle(((ushort*)rec)[r]);
+                    float dw = HalfConversion.HalfToSingle(InterleavedWeights.ScaleBits(format, group, blocks, b, r));
                     sbyte* x = xq[j] + 32 * b;
                     int isum = 0;
-                    for (int k = 0; k < 32; k++) isum += InterleavedWeights.Weight(format, rec, r, k) * x[k];
+                    for (int k = 0; k < 32; k++) isum += InterleavedWeights.Weight(format, group, blocks, b, r, k) * x[k];
                     sum += dw * xd[j][b] * isum;
                 }
                 y[j][r] = sum;
@@ -72,7 +70,7 @@ internal static unsafe class DotInterleaved
                         int dot = 0, xs = 0;
                         for (int e = 0; e < 32; e++)
                         {
-                            dot += InterleavedWeights.Weight(InterleavedFormat.Q4_K, rec, r, 32 * sb + e) * x[32 * sb + e];
+                            dot += InterleavedWeights.Weight(InterleavedFormat.Q4_K, group, blocks, b, r, 32 * sb + e) * x[32 * sb + e];
                             xs += x[32 * sb + e];
                         }
                         scaled += InterleavedWeights.Q4_KScale(rec, r, sb) * dot;
@@ -96,7 +94,7 @@ internal static unsafe class DotInterleaved
         _ => KernelPaths.Best is KernelPath.AvxVnni or KernelPath.Avx2,
     };
 
-    /// <summary>8 rows × 4 tokens: y[j] + 0..8 for token j (xq, xd, xsum: that token's activations).</summary>
+    /// <summary>A group's rows × 4 tokens: y[j] + 0..GroupRows for token j (xq, xd, xsum: that token's activations).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile4(InterleavedFormat format, byte* group, int blocks,
         sbyte* xq0, sbyte* xq1, sbyte* xq2, sbyte* xq3, float* xd0, float* xd1, float* xd2, float* xd3,
@@ -104,10 +102,7 @@ internal static unsafe class DotInterleaved
     {
         if (format == InterleavedFormat.Q4_0)
         {
-            if (KernelPaths.Best == KernelPath.AvxVnni)
-                Tile4Q4_0<VnniMultiplyAdd>(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
-            else
-                Tile4Q4_0<Avx2MultiplyAdd>(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
+            Tile4Q4_0(group, blocks, xq0, xq1, xq2, xq3, xd0, xd1, xd2, xd3, xs0, xs1, xs2, xs3, y0, y1, y2, y3);
         }
         else
         {
@@ -115,64 +110,18 @@ internal static unsafe class DotInterleaved
         }
     }
 
-    /// <summary>8 rows × 1 token (decode, and the tokens left over from 4-token tiles).</summary>
+    /// <summary>A group's rows × 1 token (decode, and the tokens left over from 4-token tiles).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile1(InterleavedFormat format, byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y)
     {
         if (format == InterleavedFormat.Q4_0)
         {
-            if (KernelPaths.Best == KernelPath.AvxVnni) Tile1Q4_0<VnniMultiplyAdd>(group, blocks, xq, xd, xs, y);
-            else Tile1Q4_0<Avx2MultiplyAdd>(group, blocks, xq, xd, xs, y);
+            Tile1Q4_0(group, blocks, xq, xd, xs, y);
         }
         else
         {
             Tile1Q8_0(group, blocks, xq, xd, xs, y);
         }
-    }
-
-    public static void Tile4Q4_0<T>(byte* group, int blocks,
-        sbyte* xq0, sbyte* xq1, sbyte* xq2, sbyte* xq3, float* xd0, float* xd1, float* xd2, float* xd3,
-        int* xs0, int* xs1, int* xs2, int* xs3, float* y0, float* y1, float* y2, float* y3) where T : struct, IByteMultiplyAdd
-    {
-        var mask = Vector256.Create((byte)0x0F);
-        Vector256<float> f0 = default, f1 = default, f2 = default, f3 = default;
-        byte* rec = group;
-        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q4_0RecordBytes)
-        {
-            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes);
-            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 64);
-            Sse.Prefetch0(rec + 4 * InterleavedWeights.Q4_0RecordBytes + 128);
-            var dw = Scales(rec);
-            UnpackQ4_0(rec, mask, out var l0, out var l1, out var l2, out var l3, out var h0, out var h1, out var h2, out var h3);
-            int o = 32 * b;
-            f0 = BlockQ4_0<T>(xq0 + o, -8 * xs0[b], xd0[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f0);
-            f1 = BlockQ4_0<T>(xq1 + o, -8 * xs1[b], xd1[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f1);
-            f2 = BlockQ4_0<T>(xq2 + o, -8 * xs2[b], xd2[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f2);
-            f3 = BlockQ4_0<T>(xq3 + o, -8 * xs3[b], xd3[b], dw, l0, l1, l2, l3, h0, h1, h2, h3, f3);
-        }
-        f0.Store(y0);
-        f1.Store(y1);
-        f2.Store(y2);
-        f3.Store(y3);
-    }
-
-    public static void Tile1Q4_0<T>(byte* group, int blocks, sbyte* xq, float* xd, int* xs, float* y) where T : struct, IByteMultiplyAdd
-    {
-        // One float chain in block order, as in Tile4: a row gets bit-identical results whether it
-        // is decoded alone or in a batch (batched greedy decoding equals single-sequence decoding).
-        var mask = Vector256.Create((byte)0x0F);
-        Vector256<float> f = default;
-        byte* rec = group;
-        for (int b = 0; b < blocks; b++, rec += InterleavedWeights.Q4_0RecordBytes)
-        {
-            byte* ahead = rec + 6 * InterleavedWeights.Q4_0RecordBytes;
-            Sse.Prefetch0(ahead);
-            Sse.Prefetch0(ahead + 64);
-            Sse.Prefetch0(ahead + 128);
-            UnpackQ4_0(rec, mask, out var l0, out var l1, out var l2, out var l3, out var h0, out var h1, out var h2, out var h3);
-            f = BlockQ4_0<T>(xq + 32 * b, -8 * xs[b], xd[b], Scales(rec), l0, l1, l2, l3, h0, h1, h2, h3, f);
-        }
-        f.Store(y);
     }
 
     public static void Tile4Q8_0(byte* group, int blocks,
@@ -214,44 +163,6 @@ internal static unsafe class DotInterleaved
             f = BlockQ8_0(rec + 16, xq + 32 * b, -128 * xs[b], xd[b], Scales(rec), f);
         }
         f.Store(y);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockQ4_0<T>(sbyte* x, int offset, float dx, Vector256<float> dw,
-        Vector256<byte> l0, Vector256<byte> l1, Vector256<byte> l2, Vector256<byte> l3,
-        Vector256<byte> h0, Vector256<byte> h1, Vector256<byte> h2, Vector256<byte> h3, Vector256<float> acc)
-        where T : struct, IByteMultiplyAdd
-    {
-        // Low nibbles hold elements 0..15 of the block, high nibbles 16..31: two independent chains.
-        var a = T.MulAdd(Vector256.Create(offset), l0, Broadcast4(x));
-        var c = T.MulAdd(Vector256<int>.Zero, h0, Broadcast4(x + 16));
-        a = T.MulAdd(a, l1, Broadcast4(x + 4));
-        c = T.MulAdd(c, h1, Broadcast4(x + 20));
-        a = T.MulAdd(a, l2, Broadcast4(x + 8));
-        c = T.MulAdd(c, h2, Broadcast4(x + 24));
-        a = T.MulAdd(a, l3, Broadcast4(x + 12));
-        c = T.MulAdd(c, h3, Broadcast4(x + 28));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), dw * Vector256.Create(dx), acc);
-    }
-
-    /// <summary>A Q4_0 record's 4 chunks as low nibbles (elements 0..15 of each row) and high nibbles (16..31).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UnpackQ4_0(byte* rec, Vector256<byte> mask,
-        out Vector256<byte> l0, out Vector256<byte> l1, out Vector256<byte> l2, out Vector256<byte> l3,
-        out Vector256<byte> h0, out Vector256<byte> h1, out Vector256<byte> h2, out Vector256<byte> h3)
-    {
-        var r0 = Vector256.Load(rec + 16);
-        var r1 = Vector256.Load(rec + 48);
-        var r2 = Vector256.Load(rec + 80);
-        var r3 = Vector256.Load(rec + 112);
-        l0 = r0 & mask;
-        l1 = r1 & mask;
-        l2 = r2 & mask;
-        l3 = r3 & mask;
-        h0 = Vector256.ShiftRightLogical(r0.AsUInt16(), 4).AsByte() & mask;
-        h1 = Vector256.ShiftRightLogical(r1.AsUInt16(), 4).AsByte() & mask;
-        h2 = Vector256.ShiftRightLogical(r2.AsUInt16(), 4).AsByte() & mask;
-        h3 = Vector256.ShiftRightLogical(r3.AsUInt16(), 4).AsByte() & mask;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

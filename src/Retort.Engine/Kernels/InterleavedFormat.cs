@@ -1,9 +1,12 @@
 namespace Retort.Engine.Kernels;
 
-/// <summary>The block types <see cref="InterleavedWeights"/> can hold, 8 rows side by side.</summary>
+/// <summary>The block types <see cref="InterleavedWeights"/> can hold, rows side by side.</summary>
 internal enum InterleavedFormat
 {
-    /// <summary>Per block: 8 f16 scales, then 4 chunks of 32 bytes; chunk c holds bytes 4c..4c+3 of each row's nibbles.</summary>
+    /// <summary>
+    /// 16 rows per group. Per block, 4 chunks of 64 bytes: chunk c holds bytes 4c..4c+3 of each
+    /// row's nibbles; the group's 16 f16 scales per block follow all its nibbles.
+    /// </summary>
     Q4_0,
 
     /// <summary>Per block: 8 f16 scales, then 8 chunks of 32 bytes; chunk c holds elements 4c..4c+3 of each row, stored as q+128.</summary>

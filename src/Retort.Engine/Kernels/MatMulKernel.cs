@@ -93,8 +93,8 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         _cols = weights.Cols;
         _y = y;
         _batch = batch;
-        int groups = weights.Rows / 8;
-        _pool.Run(this, groups, Math.Max(1, RowGrain / 8));
+        int groups = weights.Rows / weights.GroupRows;
+        _pool.Run(this, groups, Math.Max(1, RowGrain / weights.GroupRows));
         _packed = null;
         _y = null;
     }
@@ -126,12 +126,13 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         }
     }
 
-    /// <summary>Groups [begin, end) of 8 rows: 4-token tiles over L2-sized runs of groups, then single tokens.</summary>
+    /// <summary>Groups [begin, end) of interleaved rows: 4-token tiles over L2-sized runs of groups, then single tokens.</summary>
     private void ExecuteInterleaved(InterleavedWeights w, int begin, int end)
     {
         int tileGroups = _batch == 1 ? end - begin : (int)Math.Clamp(TileBytes / w.GroupBytes, 1, end - begin);
         var format = w.Format;
         int blocks = w.Blocks;
+        int groupRows = w.GroupRows;
         var a = _act;
         for (int g0 = begin; g0 < end; g0 += tileGroups)
         {
@@ -142,7 +143,7 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 float* y = _y + (long)t * _rows;
                 for (int g = g0; g < g1; g++)
                 {
-                    float* yg = y + 8 * g;
+                    float* yg = y + groupRows * g;
                     if (format == InterleavedFormat.Q4_K)
                     {
                         DotInterleaved.Tile4Q4_K(w.Group(g), blocks,
@@ -162,8 +163,8 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 float* y = _y + (long)t * _rows;
                 for (int g = g0; g < g1; g++)
                 {
-                    if (format == InterleavedFormat.Q4_K) DotInterleaved.Tile1Q4_K(w.Group(g), blocks, a.Q(t), a.D(t), a.Sums32(t), y + 8 * g);
-                    else DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + 8 * g);
+                    if (format == InterleavedFormat.Q4_K) DotInterleaved.Tile1Q4_K(w.Group(g), blocks, a.Q(t), a.D(t), a.Sums32(t), y + groupRows * g);
+                    else DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + groupRows * g);
                 }
             }
         }

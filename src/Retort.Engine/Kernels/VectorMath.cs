@@ -124,7 +124,32 @@ internal static class VectorMath
     }
 
     /// <summary>gate ← silu(gate) · up, the SwiGLU activation.</summary>
+    /// <summary>gate[i] = SiLU(gate[i]) · up[i], with SiLU(g) = g / (1 + e^−g).</summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
+    {
+        if (up.Length < gate.Length) throw new ArgumentException("up is shorter than gate");
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= gate.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var g = Vector512.Create<float>(gate[i..]);
+                (g / (Vector512<float>.One + Vector512.Exp(-g)) * Vector512.Create<float>(up[i..])).CopyTo(gate[i..]);
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= gate.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var g = Vector256.Create<float>(gate[i..]);
+                (g / (Vector256<float>.One + Vector256.Exp(-g)) * Vector256.Create<float>(up[i..])).CopyTo(gate[i..]);
+            }
+        }
+        SwiGluScalar(gate[i..], up[i..]);
+    }
+
+    /// <summary>The reference for <see cref="SwiGlu"/>.</summary>
+    public static void SwiGluScalar(Span<float> gate, ReadOnlySpan<float> up)
     {
         for (int i = 0; i < gate.Length; i++)
         {

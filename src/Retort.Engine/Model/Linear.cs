@@ -39,7 +39,7 @@ internal sealed class Linear : IDisposable
     public bool IsInterleaved => _interleaved != null;
 
     /// <summary>
-    /// Repacks Q4_0/Q8_0 weights into 8-row interleaved blocks for <see cref="DotInterleaved"/>
+    /// Repacks Q4_0/Q8_0/Q4_K weights into interleaved row groups for <see cref="DotInterleaved"/>
     /// when this CPU has those kernels, then drops the file pages just copied so memory is
     /// charged once. The float32 reference path keeps reading the file's bytes.
     /// </summary>

@@ -22,6 +22,7 @@ public sealed class Transformer : IDisposable
     private readonly MatMulKernel? _kernel;
     private readonly ForwardBuffers _buffers;
     private readonly AttentionJob _attention = new();
+    private readonly SwiGluJob _swiGlu = new();
 
     /// <param name="threads">Worker threads for the matrix products; 0 uses every core, and a negative
     /// value selects the float32 reference path (dequantize each row, no quantized activations).</param>
@@ -281,7 +282,7 @@ public sealed class Transformer : IDisposable
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.FeedForwardNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
             layer.Gate.Forward(_kernel, xn, gate, n);
             layer.Up.Forward(_kernel, xn, up, n);
-            VectorMath.SwiGlu(gate.AsSpan(0, n * c.FeedForwardSize), up.AsSpan(0, n * c.FeedForwardSize));
+            SwiGlu(gate, up, n * c.FeedForwardSize);
             layer.Down.Forward(_kernel, gate, proj, n);
             VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
             AfterLayer?.Invoke(l, x.AsSpan(0, n * hidden));
@@ -306,5 +307,41 @@ public sealed class Transformer : IDisposable
         _pool?.Dispose();
         // Forward is not running: the pool is gone, and every caller serializes on the model.
         foreach (var linear in Linears()) linear.Dispose();
+    }
+
+    /// <summary>gate = SiLU(gate)·up over the first length elements, spread over the pool for prompts.</summary>
+    private void SwiGlu(float[] gate, float[] up, int length)
+    {
+        int chunks = (length + SwiGluJob.Chunk - 1) / SwiGluJob.Chunk;
+        if (_pool == null || chunks < 2)
+        {
+            VectorMath.SwiGlu(gate.AsSpan(0, length), up.AsSpan(0, length));
+            return;
+        }
+        _swiGlu.Set(gate, up, length);
+        _pool.Run(_swiGlu, chunks, 1);
+        _swiGlu.Set([], [], 0);
+    }
+
+    /// <summary>SwiGLU over chunks of a prompt's feed-forward activations.</summary>
+    private sealed class SwiGluJob : IRangeJob
+    {
+        public const int Chunk = 8192;
+
+        private float[] _gate = [], _up = [];
+        private int _length;
+
+        public void Set(float[] gate, float[] up, int length)
+        {
+            _gate = gate;
+            _up = up;
+            _length = length;
+        }
+
+        public void Execute(int begin, int end)
+        {
+            int from = begin * Chunk, to = Math.Min(_length, end * Chunk);
+            VectorMath.SwiGlu(_gate.AsSpan(from, to - from), _up.AsSpan(from, to - from));
+        }
     }
 }

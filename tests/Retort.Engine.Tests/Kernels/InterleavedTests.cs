@@ -4,7 +4,7 @@ using Retort.Engine.Tensors;
 namespace Retort.Engine.Tests.Kernels;
 
 /// <summary>
-/// Interleaved (8-row) Q4_0/Q8_0 weights: packing is lossless, the scalar reference over the
+/// Interleaved Q4_0 (16-row), Q8_0 and Q4_K (8-row) weights: packing is lossless, the scalar reference over the
 /// packed layout equals the per-row reference dot products, and the vector tiles and the packed
 /// matmul equal the scalar reference.
 /// </summary>
@@ -16,7 +16,7 @@ public sealed unsafe class InterleavedTests
     [MemberData(nameof(Types))]
     public void PackingKeepsEveryByteAndWeight(GgmlType type)
     {
-        const int rows = 24;
+        const int rows = 48;
         int cols = type == GgmlType.Q4_K ? 512 : 96;
         var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, new Random(5));
         fixed (byte* w = weights)
@@ -24,6 +24,9 @@ public sealed unsafe class InterleavedTests
             using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
             var format = InterleavedWeights.FormatOf(type)!.Value;
             int perBlock = InterleavedWeights.ElementsPerBlock(format);
+            int gr = packed.GroupRows;
+            Assert.Equal(type == GgmlType.Q4_0 ? 16 : 8, gr);
+            int fileBlockBytes = (int)GgmlTypeInfo.RowBytes(type, perBlock);
             for (int r = 0; r < rows; r++)
             {
                 if (type != GgmlType.Q4_K)
@@ -34,11 +37,12 @@ public sealed unsafe class InterleavedTests
                 }
                 for (int b = 0; b < cols / perBlock; b++)
                 {
-                    byte* record = packed.Group(r / 8) + b * InterleavedWeights.RecordBytes(format);
+                    byte* group = packed.Group(r / gr);
                     for (int k = 0; k < perBlock; k++)
-                        Assert.Equal(QuantOf(type, rowData[r], perBlock * b + k), InterleavedWeights.Weight(format, record, r % 8, k));
+                        Assert.Equal(QuantOf(type, rowData[r], perBlock * b + k), InterleavedWeights.Weight(format, group, packed.Blocks, b, r % gr, k));
+                    Assert.Equal(BitConverter.ToUInt16(rowData[r], fileBlockBytes * b), InterleavedWeights.ScaleBits(format, group, packed.Blocks, b, r % gr));
                     if (type != GgmlType.Q4_K) continue;
-                    Assert.Equal(BitConverter.ToUInt16(rowData[r], 144 * b), ((ushort*)record)[r % 8]);
+                    byte* record = group + b * InterleavedWeights.RecordBytes(format);
                     Assert.Equal(BitConverter.ToUInt16(rowData[r], 144 * b + 2), ((ushort*)record)[8 + r % 8]);
                     for (int sb = 0; sb < 8; sb++)
                     {
@@ -55,18 +59,22 @@ public sealed unsafe class InterleavedTests
     public void ScaleConversionEqualsHalfToSingleForEveryFiniteHalf()
     {
         if (!DotInterleaved.IsSupported(InterleavedFormat.Q4_0)) return;
-        var record = new ushort[8];
-        for (int h = 0; h < 65536; h += 8)
+        var record = new ushort[16];
+        for (int h = 0; h < 65536; h += 16)
         {
-            for (int i = 0; i < 8; i++) record[i] = (ushort)(h + i);
+            for (int i = 0; i < 16; i++) record[i] = (ushort)(h + i);
             fixed (ushort* p = record)
             {
-                var scales = DotInterleaved.Scales((byte*)p);
-                for (int i = 0; i < 8; i++)
+                var lower = DotInterleaved.Scales((byte*)p);
+                var upper = DotInterleaved.Scales((byte*)(p + 8));
+                var wide = DotInterleaved.Q4_0Wide ? DotInterleaved.ScalesWide(p) : default;
+                for (int i = 0; i < 16; i++)
                 {
                     float expected = TestBlocks.FromHalf(record[i]);
                     if (!float.IsFinite(expected)) continue;
-                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scales[i]));
+                    float narrow = i < 8 ? lower[i] : upper[i - 8];
+                    Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(narrow));
+                    if (DotInterleaved.Q4_0Wide) Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(wide[i]));
                 }
             }
         }
@@ -76,11 +84,12 @@ public sealed unsafe class InterleavedTests
     [MemberData(nameof(Types))]
     public void ScalarTileEqualsPerRowReferenceDots(GgmlType type)
     {
-        const int rows = 8, cols = 512;
+        const int cols = 512;
+        int rows = InterleavedWeights.RowsPerGroup(InterleavedWeights.FormatOf(type)!.Value);
         var rng = new Random(11);
         var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, rng);
         var act = Quantized(rng, cols, 3, type == GgmlType.Q4_K);
-        var y = new float[3 * 8];
+        var y = new float[3 * rows];
         fixed (byte* w = weights)
         fixed (float* py = y)
         {
@@ -92,7 +101,7 @@ public sealed unsafe class InterleavedTests
             {
                 xq[j] = act.Q(j);
                 xd[j] = act.D(j);
-                yp[j] = py + 8 * j;
+                yp[j] = py + rows * j;
             }
             DotInterleaved.TileScalar(packed.Format, packed.Group(0), packed.Blocks, xq, xd, 3, yp);
             for (int j = 0; j < 3; j++)
@@ -107,7 +116,7 @@ public sealed unsafe class InterleavedTests
                             GgmlType.Q8_0 => DotQ8_0.DotScalar(row, act.Q(j), act.D(j), cols / 32),
                             _ => DotQ4_K.DotScalar(row, act.Q(j), act.D(j), cols / 256),
                         };
-                        Assert.True(Math.Abs(y[8 * j + r] - expected) <= 1e-5 * (Math.Abs(expected) + 1e-3), $"token {j} row {r}: {y[8 * j + r]} vs {expected}");
+                        Assert.True(Math.Abs(y[rows * j + r] - expected) <= 1e-5 * (Math.Abs(expected) + 1e-3), $"token {j} row {r}: {y[rows * j + r]} vs {expected}");
                     }
                 }
             }
@@ -120,78 +129,206 @@ public sealed unsafe class InterleavedTests
     {
         var format = InterleavedWeights.FormatOf(type)!.Value;
         if (!DotInterleaved.IsSupported(format)) return;
-        const int rows = 8;
-        int cols = type == GgmlType.Q4_K ? 768 : 544; // 17 blocks: the two-block decode loop has a tail
+        int rows = InterleavedWeights.RowsPerGroup(format);
+        int cols = type == GgmlType.Q4_K ? 768 : 544; // 17 blocks: an odd count
         var rng = new Random(17);
         var (weights, rowBytes, _) = RandomMatrix(type, rows, cols, rng);
         var act = Quantized(rng, cols, 4, type == GgmlType.Q4_K);
-        var expected = new float[32];
-        var tile4 = new float[32];
-        var tile1 = new float[32];
-        var magnitude = new double[32];
         fixed (byte* w = weights)
-        fixed (float* pe = expected, p4 = tile4, p1 = tile1)
         {
             using var packed = InterleavedWeights.Pack(type, w, rowBytes, rows, cols);
-            var xq = stackalloc sbyte*[4];
-            var xd = stackalloc float*[4];
-            var yp = stackalloc float*[4];
-            for (int j = 0; j < 4; j++)
+            var expected = ScalarTile(packed, act);
+            var magnitude = Magnitudes(packed, act);
+            foreach (var (path, tile4, tile1) in VectorTiles(packed, act))
             {
-                xq[j] = act.Q(j);
-                xd[j] = act.D(j);
-                yp[j] = pe + 8 * j;
-            }
-            DotInterleaved.TileScalar(format, packed.Group(0), packed.Blocks, xq, xd, 4, yp);
-            if (type == GgmlType.Q4_K)
-            {
-                DotInterleaved.Tile4Q4_K(packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
-                    act.D(0), act.D(1), act.D(2), act.D(3), act.Sums32(0), act.Sums32(1), act.Sums32(2), act.Sums32(3),
-                    p4, p4 + 8, p4 + 16, p4 + 24);
-                for (int j = 0; j < 4; j++)
-                    DotInterleaved.Tile1Q4_K(packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.Sums32(j), p1 + 8 * j);
-            }
-            else
-            {
-                DotInterleaved.Tile4(format, packed.Group(0), packed.Blocks, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
-                    act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
-                    p4, p4 + 8, p4 + 16, p4 + 24);
-                for (int j = 0; j < 4; j++)
-                    DotInterleaved.Tile1(format, packed.Group(0), packed.Blocks, act.Q(j), act.D(j), act.BlockSums(j), p1 + 8 * j);
-            }
-            // Float sums in another order differ by rounding relative to Σ|terms|, not to the result.
-            for (int j = 0; j < 4; j++)
-            {
-                for (int r = 0; r < 8; r++)
+                for (int i = 0; i < 4 * rows; i++)
                 {
-                    int perBlock = InterleavedWeights.ElementsPerBlock(format);
-                    for (int b = 0; b < packed.Blocks; b++)
+                    // Float sums in another order differ by rounding relative to Σ|terms|, not to the result.
+                    double tolerance = 1e-6 * magnitude[i] + 1e-9;
+                    Assert.True(Math.Abs(tile4[i] - expected[i]) <= tolerance, $"{path} 4-token tile, output {i}: {tile4[i]} vs {expected[i]}");
+                    // Same operations in the same order: a row decoded alone equals the row in a 4-token tile.
+                    Assert.Equal(tile4[i], tile1[i]);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Q4_0PathsAgreeBitForBit()
+    {
+        // The 512-bit and both 256-bit Q4_0 bodies compute the same exact block sums and the same
+        // float steps, so a model gives the same tokens whichever CPU runs it.
+        if (!DotInterleaved.IsSupported(InterleavedFormat.Q4_0)) return;
+        var rng = new Random(29);
+        var (weights, rowBytes, _) = RandomMatrix(GgmlType.Q4_0, 16, 320, rng);
+        var act = Quantized(rng, 320, 4);
+        fixed (byte* w = weights)
+        {
+            using var packed = InterleavedWeights.Pack(GgmlType.Q4_0, w, rowBytes, 16, 320);
+            var results = VectorTiles(packed, act);
+            Assert.True(results.Count >= 2, "expected at least the AVX2 and one other Q4_0 body on this CPU");
+            foreach (var (path, tile4, tile1) in results.Skip(1))
+            {
+                Assert.Equal(results[0].Tile4, tile4);
+                Assert.Equal(results[0].Tile1, tile1);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(1.0f)]
+    [InlineData(-1.0f)]
+    public void Q4_0TilesDoNotSaturateAtTheLargestSums(float sign)
+    {
+        // Every nibble 15 and every activation ±127: each 16-bit lane of the 512-bit body holds
+        // 16 products of 15·127 = 30,480, the most a block can give; vpmaddubsw must not clamp.
+        if (!DotInterleaved.IsSupported(InterleavedFormat.Q4_0)) return;
+        const int cols = 64;
+        var blocks = new byte[16 * 2 * 18];
+        for (int i = 0; i < blocks.Length; i += 18)
+        {
+            BitConverter.TryWriteBytes(blocks.AsSpan(i), (ushort)0x3C00); // 1.0
+            blocks.AsSpan(i + 2, 16).Fill(0xFF);
+        }
+        var act = new QuantizedActivations();
+        var x = Enumerable.Repeat(sign, 4 * cols).ToArray();
+        fixed (float* px = x) act.QuantizeQ8(px, cols, 4);
+        fixed (byte* w = blocks)
+        {
+            using var packed = InterleavedWeights.Pack(GgmlType.Q4_0, w, 36, 16, cols);
+            // Σ over 64 elements of (15 − 8)·(±127)·(1/127) = ±448 for every row and token.
+            foreach (var (path, tile4, tile1) in VectorTiles(packed, act))
+            {
+                Assert.All(tile4, v => Assert.Equal(448f * sign, v));
+                Assert.All(tile1, v => Assert.Equal(448f * sign, v));
+            }
+        }
+    }
+
+    /// <summary>Every vector body this CPU runs for the weights' format: (name, 4-token tile outputs, 1-token tile outputs), 4 tokens × group rows.</summary>
+    private static List<(string Path, float[] Tile4, float[] Tile1)> VectorTiles(InterleavedWeights packed, QuantizedActivations act)
+    {
+        int rows = packed.GroupRows;
+        var results = new List<(string Path, float[] Tile4, float[] Tile1)>();
+        var paths = new List<string>();
+        if (packed.Format == InterleavedFormat.Q4_0)
+        {
+            if (DotInterleaved.Q4_0Wide) paths.Add("avx512");
+            if (KernelPaths.Best == KernelPath.AvxVnni) paths.Add("avxvnni");
+            paths.Add("avx2");
+        }
+        else
+        {
+            paths.Add("default");
+        }
+        foreach (var path in paths)
+        {
+            var tile4 = new float[4 * rows];
+            var tile1 = new float[4 * rows];
+            fixed (float* p4 = tile4, p1 = tile1)
+            {
+                byte* g = packed.Group(0);
+                int n = packed.Blocks;
+                if (packed.Format == InterleavedFormat.Q4_K)
+                {
+                    DotInterleaved.Tile4Q4_K(g, n, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                        act.D(0), act.D(1), act.D(2), act.D(3), act.Sums32(0), act.Sums32(1), act.Sums32(2), act.Sums32(3),
+                        p4, p4 + rows, p4 + 2 * rows, p4 + 3 * rows);
+                    for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_K(g, n, act.Q(j), act.D(j), act.Sums32(j), p1 + rows * j);
+                }
+                else if (path == "default")
+                {
+                    DotInterleaved.Tile4(packed.Format, g, n, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                        act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                        p4, p4 + rows, p4 + 2 * rows, p4 + 3 * rows);
+                    for (int j = 0; j < 4; j++) DotInterleaved.Tile1(packed.Format, g, n, act.Q(j), act.D(j), act.BlockSums(j), p1 + rows * j);
+                }
+                else if (path == "avx512")
+                {
+                    DotInterleaved.Tile4Q4_0Wide(g, n, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                        act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                        p4, p4 + rows, p4 + 2 * rows, p4 + 3 * rows);
+                    for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_0Wide(g, n, act.Q(j), act.D(j), act.BlockSums(j), p1 + rows * j);
+                }
+                else
+                {
+                    for (int half = 0; half < 2; half++)
                     {
-                        byte* record = packed.Group(0) + b * InterleavedWeights.RecordBytes(format);
-                        double scale = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[r]) * act.D(j)[b]);
-                        for (int k = 0; k < perBlock; k++)
+                        int o = 8 * half;
+                        if (path == "avxvnni")
                         {
-                            int q = InterleavedWeights.Weight(format, record, r, k);
-                            if (type == GgmlType.Q4_K)
-                            {
-                                // d·sc·q and dmin·m are both terms of the sum.
-                                double dmin = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[8 + r]) * act.D(j)[b]);
-                                q *= InterleavedWeights.Q4_KScale(record, r, k / 32);
-                                magnitude[8 * j + r] += dmin * InterleavedWeights.Q4_KMin(record, r, k / 32) * Math.Abs(act.Q(j)[perBlock * b + k]);
-                            }
-                            magnitude[8 * j + r] += scale * Math.Abs(q * act.Q(j)[perBlock * b + k]);
+                            DotInterleaved.Tile4Q4_0Half<VnniMultiplyAdd>(g, n, half, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                                act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                                p4 + o, p4 + rows + o, p4 + 2 * rows + o, p4 + 3 * rows + o);
+                            for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_0Half<VnniMultiplyAdd>(g, n, half, act.Q(j), act.D(j), act.BlockSums(j), p1 + rows * j + o);
+                        }
+                        else
+                        {
+                            DotInterleaved.Tile4Q4_0Half<Avx2MultiplyAdd>(g, n, half, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                                act.D(0), act.D(1), act.D(2), act.D(3), act.BlockSums(0), act.BlockSums(1), act.BlockSums(2), act.BlockSums(3),
+                                p4 + o, p4 + rows + o, p4 + 2 * rows + o, p4 + 3 * rows + o);
+                            for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_0Half<Avx2MultiplyAdd>(g, n, half, act.Q(j), act.D(j), act.BlockSums(j), p1 + rows * j + o);
                         }
                     }
                 }
             }
+            results.Add((path, tile4, tile1));
         }
-        for (int i = 0; i < 32; i++)
+        return results;
+    }
+
+    /// <summary>The scalar reference tile over the packed layout, 4 tokens × group rows.</summary>
+    private static float[] ScalarTile(InterleavedWeights packed, QuantizedActivations act)
+    {
+        int rows = packed.GroupRows;
+        var y = new float[4 * rows];
+        var xq = stackalloc sbyte*[4];
+        var xd = stackalloc float*[4];
+        var yp = stackalloc float*[4];
+        fixed (float* py = y)
         {
-            double tolerance = 1e-6 * magnitude[i] + 1e-9;
-            Assert.True(Math.Abs(tile4[i] - expected[i]) <= tolerance, $"4-token tile, output {i}: {tile4[i]} vs {expected[i]}");
-            // Same operations in the same order: a row decoded alone equals the row in a 4-token tile.
-            Assert.Equal(tile4[i], tile1[i]);
+            for (int j = 0; j < 4; j++)
+            {
+                xq[j] = act.Q(j);
+                xd[j] = act.D(j);
+                yp[j] = py + rows * j;
+            }
+            DotInterleaved.TileScalar(packed.Format, packed.Group(0), packed.Blocks, xq, xd, 4, yp);
         }
+        return y;
+    }
+
+    /// <summary>Σ|term| of each output of the first group, the scale of its rounding error.</summary>
+    private static double[] Magnitudes(InterleavedWeights packed, QuantizedActivations act)
+    {
+        var format = packed.Format;
+        int rows = packed.GroupRows, perBlock = InterleavedWeights.ElementsPerBlock(format);
+        var magnitude = new double[4 * rows];
+        byte* group = packed.Group(0);
+        for (int j = 0; j < 4; j++)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int b = 0; b < packed.Blocks; b++)
+                {
+                    double scale = Math.Abs(TestBlocks.FromHalf(InterleavedWeights.ScaleBits(format, group, packed.Blocks, b, r)) * act.D(j)[b]);
+                    for (int k = 0; k < perBlock; k++)
+                    {
+                        int q = InterleavedWeights.Weight(format, group, packed.Blocks, b, r, k);
+                        if (format == InterleavedFormat.Q4_K)
+                        {
+                            // d·sc·q and dmin·m are both terms of the sum.
+                            byte* record = group + b * InterleavedWeights.Q4_KRecordBytes;
+                            double dmin = Math.Abs(TestBlocks.FromHalf(((ushort*)record)[8 + r]) * act.D(j)[b]);
+                            q *= InterleavedWeights.Q4_KScale(record, r, k / 32);
+                            magnitude[rows * j + r] += dmin * InterleavedWeights.Q4_KMin(record, r, k / 32) * Math.Abs(act.Q(j)[perBlock * b + k]);
+                        }
+                        magnitude[rows * j + r] += scale * Math.Abs(q * act.Q(j)[perBlock * b + k]);
+                    }
+                }
+            }
+        }
+        return magnitude;
     }
 
     [Theory]
@@ -207,7 +344,7 @@ public sealed unsafe class InterleavedTests
     public void InterleavedMatMulEqualsRowMatMul(GgmlType type, int batch, int cols = 1024)
     {
         if (!DotInterleaved.IsSupported(InterleavedWeights.FormatOf(type)!.Value)) return;
-        const int rows = 136; // 17 groups over two threads, several row tiles per chunk
+        const int rows = 144; // 9 (Q4_0) or 18 groups over two threads, several row tiles per chunk
         var rng = new Random(23 + batch);
         var (weights, rowBytes, rowData) = RandomMatrix(type, rows, cols, rng);
         float[] x = new float[batch * cols];
@@ -239,12 +376,14 @@ public sealed unsafe class InterleavedTests
     [Fact]
     public void PackRejectsRowsThatDoNotFillGroups()
     {
-        var weights = new byte[18 * 12];
+        var weights = new byte[18 * 24];
         var ex = Assert.Throws<RetortException>(() =>
         {
-            fixed (byte* w = weights) InterleavedWeights.Pack(GgmlType.Q4_0, w, 18, 12, 32);
+            fixed (byte* w = weights) InterleavedWeights.Pack(GgmlType.Q4_0, w, 18, 24, 32);
         });
-        Assert.Contains("multiple of 8", ex.Message);
+        Assert.Contains("multiple of 16", ex.Message);
+        Assert.False(InterleavedWeights.CanPack(GgmlType.Q4_0, 24, 32));
+        Assert.True(InterleavedWeights.CanPack(GgmlType.Q8_0, 24, 32));
     }
 
     private static (byte[] Weights, long RowBytes, byte[][] Rows) RandomMatrix(GgmlType type, int rows, int cols, Random rng)
