@@ -33,7 +33,13 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     private int _batch;
     private InterleavedWeights? _packed;
 
-    public MatMulKernel(WorkerPool pool) => _pool = pool;
+    private readonly QuantizeJob _quantize;
+
+    public MatMulKernel(WorkerPool pool)
+    {
+        _pool = pool;
+        _quantize = new QuantizeJob(_act);
+    }
 
     public WorkerPool Pool => _pool;
 
@@ -41,19 +47,23 @@ internal sealed unsafe class MatMulKernel : IRangeJob
     public static bool Supports(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
         or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K;
 
-    /// <summary>y (batch × RowCount) = weight · x (batch × RowLength), for a weight tensor as loaded.</summary>
-    public void MatMul(TensorData weight, float* x, float* y, int batch)
+    /// <summary>
+    /// y (batch × RowCount) = weight · x (batch × RowLength), for a weight tensor as loaded.
+    /// reuseInput: x is the previous call's input, unchanged (Q, K and V read one normed input), so
+    /// its quantized form is kept when the format matches.
+    /// </summary>
+    public void MatMul(TensorData weight, float* x, float* y, int batch, bool reuseInput = false)
     {
         if (weight.RowCount > int.MaxValue || weight.RowLength > int.MaxValue)
             throw new RetortException($"matmul: tensor {weight.Name} is too large ({weight.RowCount} rows of {weight.RowLength})");
-        MatMul(weight.Type, weight.Pointer, weight.RowByteLength, (int)weight.RowCount, (int)weight.RowLength, x, y, batch);
+        MatMul(weight.Type, weight.Pointer, weight.RowByteLength, (int)weight.RowCount, (int)weight.RowLength, x, y, batch, reuseInput);
     }
 
     /// <summary>
     /// y[t·rows + r] = Σ_c W[r, c]·x[t·cols + c] for t &lt; batch, r &lt; rows. weights holds rows rows
     /// of cols elements of weightType, rowBytes apart. Quantized types see x quantized to 8 bits.
     /// </summary>
-    public void MatMul(GgmlType weightType, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int batch)
+    public void MatMul(GgmlType weightType, byte* weights, long rowBytes, int rows, int cols, float* x, float* y, int batch, bool reuseInput = false)
     {
         if (!Supports(weightType)) throw new RetortException($"matmul: weight type {weightType} is not supported");
         if (rows < 0 || cols <= 0 || batch < 0) throw new RetortException($"matmul: bad shape rows={rows} cols={cols} batch={batch}");
@@ -63,8 +73,9 @@ internal sealed unsafe class MatMulKernel : IRangeJob
 
         switch (weightType)
         {
-            case GgmlType.Q8_0 or GgmlType.Q4_0: _act.QuantizeQ8(x, cols, batch); break;
-            case GgmlType.Q4_K or GgmlType.Q6_K: _act.QuantizeQ8K(x, cols, batch); break;
+            case GgmlType.Q8_0 or GgmlType.Q4_0: QuantizeInput(ActivationFormat.Q8, x, cols, batch, reuseInput); break;
+            case GgmlType.Q4_K or GgmlType.Q6_K: QuantizeInput(ActivationFormat.Q8K, x, cols, batch, reuseInput); break;
+            default: if (!reuseInput) ForgetInput(); break;
         }
 
         _type = weightType;
@@ -81,13 +92,12 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         _y = null;
     }
 
-    /// <summary>y (batch × Rows) = weights · x (batch × Cols) for weights interleaved at load.</summary>
-    public void MatMul(InterleavedWeights weights, float* x, float* y, int batch)
+    /// <summary>y (batch × Rows) = weights · x (batch × Cols) for weights interleaved at load (reuseInput as above).</summary>
+    public void MatMul(InterleavedWeights weights, float* x, float* y, int batch, bool reuseInput = false)
     {
         if (batch < 0) throw new RetortException($"matmul: bad batch {batch}");
         if (batch == 0) return;
-        if (weights.Format == InterleavedFormat.Q4_K) _act.QuantizeQ8K(x, weights.Cols, batch);
-        else _act.QuantizeQ8(x, weights.Cols, batch);
+        QuantizeInput(weights.Format == InterleavedFormat.Q4_K ? ActivationFormat.Q8K : ActivationFormat.Q8, x, weights.Cols, batch, reuseInput);
         _packed = weights;
         _rows = weights.Rows;
         _cols = weights.Cols;
@@ -97,6 +107,29 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         _pool.Run(this, groups, Math.Max(1, RowGrain / weights.GroupRows));
         _packed = null;
         _y = null;
+    }
+
+    /// <summary>
+    /// Marks the quantized activations stale. Every call without reuseInput either quantizes its
+    /// input or forgets: a later reuseInput call then never meets an older input at the same address.
+    /// </summary>
+    public void ForgetInput() => _act.Forget();
+
+    /// <summary>Quantizes x into the activation buffers (prompt rows spread over the pool), unless reuseInput and they already hold it.</summary>
+    private void QuantizeInput(ActivationFormat format, float* x, int cols, int batch, bool reuseInput)
+    {
+        if (reuseInput && _act.Source == x && _act.Format == format && _act.Cols == cols && _act.Batch == batch) return;
+        _act.Prepare(format, x, cols, batch);
+        if (batch >= 8 && _pool.ThreadCount > 1) _pool.Run(_quantize, batch, 4);
+        else for (int t = 0; t < batch; t++) _act.QuantizeRow(t);
+    }
+
+    private sealed class QuantizeJob(QuantizedActivations act) : IRangeJob
+    {
+        public void Execute(int begin, int end)
+        {
+            for (int t = begin; t < end; t++) act.QuantizeRow(t);
+        }
     }
 
     void IRangeJob.Execute(int begin, int end)

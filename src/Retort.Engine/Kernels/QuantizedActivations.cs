@@ -62,33 +62,55 @@ internal sealed unsafe class QuantizedActivations
     /// <summary>Quantizes batch rows of cols floats (row-major) to Q8 blocks of 32.</summary>
     public void QuantizeQ8(float* x, int cols, int batch)
     {
-        if (cols % ActivationQuantizer.Q8Block != 0)
-            throw new RetortException($"activation row of {cols} values is not a whole number of blocks of 32");
-        Prepare(ActivationFormat.Q8, cols, batch);
-        for (int t = 0; t < batch; t++)
-        {
-            ActivationQuantizer.QuantizeQ8(x + (long)t * cols, cols, Q(t), D(t), S(t));
-            ActivationQuantizer.GroupSums4(Q(t), cols, Sum4(t));
-            int* sum4 = Sum4(t), blockSums = BlockSums(t);
-            for (int b = 0; b < cols / ActivationQuantizer.Q8Block; b++)
-            {
-                int* s = sum4 + 8 * b;
-                blockSums[b] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-            }
-        }
+        Prepare(ActivationFormat.Q8, x, cols, batch);
+        for (int t = 0; t < batch; t++) QuantizeRow(t);
     }
 
     /// <summary>Quantizes batch rows of cols floats (row-major) to Q8K blocks of 256.</summary>
     public void QuantizeQ8K(float* x, int cols, int batch)
     {
-        if (cols % ActivationQuantizer.Q8KBlock != 0)
-            throw new RetortException($"activation row of {cols} values is not a whole number of blocks of 256");
-        Prepare(ActivationFormat.Q8K, cols, batch);
-        for (int t = 0; t < batch; t++)
+        Prepare(ActivationFormat.Q8K, x, cols, batch);
+        for (int t = 0; t < batch; t++) QuantizeRow(t);
+    }
+
+    /// <summary>The rows last quantized (for reuse by a matmul over the same input), or null.</summary>
+    public float* Source { get; private set; }
+
+    /// <summary>Clears <see cref="Source"/>: the buffers no longer stand for any input.</summary>
+    public void Forget() => Source = null;
+
+    /// <summary>
+    /// Sizes the buffers for batch rows of cols floats at x in the given format; the rows are then
+    /// quantized by <see cref="QuantizeRow"/>, in any order and from any thread.
+    /// </summary>
+    public void Prepare(ActivationFormat format, float* x, int cols, int batch)
+    {
+        int block = format == ActivationFormat.Q8K ? ActivationQuantizer.Q8KBlock : ActivationQuantizer.Q8Block;
+        if (cols % block != 0)
+            throw new RetortException($"activation row of {cols} values is not a whole number of blocks of {block}");
+        Prepare(format, cols, batch);
+        Source = x;
+    }
+
+    /// <summary>Quantizes row t of the input given to <see cref="Prepare(ActivationFormat, float*, int, int)"/>.</summary>
+    public void QuantizeRow(int t)
+    {
+        int cols = Cols;
+        float* x = Source + (long)t * cols;
+        if (Format == ActivationFormat.Q8K)
         {
-            ActivationQuantizer.QuantizeQ8K(x + (long)t * cols, cols, Q(t), D(t), BSums(t));
+            ActivationQuantizer.QuantizeQ8K(x, cols, Q(t), D(t), BSums(t));
             short* bs = BSums(t), s32 = Sums32(t);
             for (int i = 0; i < cols / 32; i++) s32[i] = (short)(bs[2 * i] + bs[2 * i + 1]);
+            return;
+        }
+        ActivationQuantizer.QuantizeQ8(x, cols, Q(t), D(t), S(t));
+        ActivationQuantizer.GroupSums4(Q(t), cols, Sum4(t));
+        int* sum4 = Sum4(t), blockSums = BlockSums(t);
+        for (int b = 0; b < cols / ActivationQuantizer.Q8Block; b++)
+        {
+            int* s = sum4 + 8 * b;
+            blockSums[b] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
         }
     }
 

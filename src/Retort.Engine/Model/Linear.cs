@@ -65,10 +65,12 @@ internal sealed class Linear : IDisposable
     /// quantized SIMD kernels (activations quantized to 8 bits for quantized weights); the rest, and
     /// the reference path, dequantize each row to float32.
     /// </summary>
-    public unsafe void Forward(MatMulKernel? kernel, float[] x, float[] y, int batch)
+    /// <remarks>reuseInput: x is the previous Forward's input, unchanged, so its quantized form can be kept.</remarks>
+    public unsafe void Forward(MatMulKernel? kernel, float[] x, float[] y, int batch, bool reuseInput = false)
     {
         if (kernel == null || !MatMulKernel.Supports(_weight.Type))
         {
+            if (!reuseInput) kernel?.ForgetInput();
             Forward(x, y, batch);
             return;
         }
@@ -77,8 +79,8 @@ internal sealed class Linear : IDisposable
         fixed (float* px = x, py = y)
         {
             var interleaved = Volatile.Read(ref _interleaved);
-            if (interleaved != null) kernel.MatMul(interleaved, px, py, batch);
-            else kernel.MatMul(_weight, px, py, batch);
+            if (interleaved != null) kernel.MatMul(interleaved, px, py, batch, reuseInput);
+            else kernel.MatMul(_weight, px, py, batch, reuseInput);
         }
         if (_bias != null)
             for (int t = 0; t < batch; t++) VectorMath.Add(y.AsSpan(t * OutputSize, OutputSize), _bias);

@@ -264,8 +264,8 @@ public sealed class Transformer : IDisposable
             for (int i = 0; i < n; i++)
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.AttentionNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
             layer.Query.Forward(_kernel, xn, q, n);
-            layer.Key.Forward(_kernel, xn, k, n);
-            layer.Value.Forward(_kernel, xn, v, n);
+            layer.Key.Forward(_kernel, xn, k, n, reuseInput: true);
+            layer.Value.Forward(_kernel, xn, v, n, reuseInput: true);
             for (int i = 0; i < n; i++)
             {
                 _rope.Apply(q.AsSpan(i * qSize, qSize), positions[i]);
@@ -281,7 +281,7 @@ public sealed class Transformer : IDisposable
             for (int i = 0; i < n; i++)
                 VectorMath.RmsNorm(x.AsSpan(i * hidden, hidden), layer.FeedForwardNorm, c.RmsNormEps, xn.AsSpan(i * hidden, hidden));
             layer.Gate.Forward(_kernel, xn, gate, n);
-            layer.Up.Forward(_kernel, xn, up, n);
+            layer.Up.Forward(_kernel, xn, up, n, reuseInput: true);
             SwiGlu(gate, up, n * c.FeedForwardSize);
             layer.Down.Forward(_kernel, gate, proj, n);
             VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));

@@ -7,6 +7,38 @@ namespace Retort.Engine.Tests.Kernels;
 public sealed unsafe class MatMulTests
 {
     [Theory]
+    [InlineData(GgmlType.Q8_0, GgmlType.Q4_0)]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K)]
+    public void ReusedInputGivesTheSameResultsAndNeverAStaleOne(GgmlType first, GgmlType second)
+    {
+        const int rows = 48, cols = 512, batch = 9; // 9 rows: quantized on the pool
+        var rng = new Random(7);
+        byte[] MakeWeights(GgmlType type) => Enumerable.Range(0, rows).SelectMany(_ => TestBlocks.RandomRow(type, cols, rng)).ToArray();
+        byte[] a = MakeWeights(first), b = MakeWeights(second), f = MakeWeights(GgmlType.F32);
+        float[] x = Enumerable.Range(0, batch).SelectMany(_ => TestBlocks.RandomActivations(cols, rng)).ToArray();
+        float[] expected = new float[batch * rows], reused = new float[batch * rows], scratch = new float[batch * rows];
+        using var pool = new WorkerPool(2);
+        var fresh = new MatMulKernel(pool);
+        var mm = new MatMulKernel(pool);
+        fixed (byte* pa = a, pb = b, pf = f)
+        fixed (float* px = x, pe = expected, pr = reused, ps = scratch)
+        {
+            fresh.MatMul(second, pb, GgmlTypeInfo.RowBytes(second, cols), rows, cols, px, pe, batch);
+            mm.MatMul(first, pa, GgmlTypeInfo.RowBytes(first, cols), rows, cols, px, ps, batch);
+            mm.MatMul(second, pb, GgmlTypeInfo.RowBytes(second, cols), rows, cols, px, pr, batch, reuseInput: true);
+            Assert.Equal(expected, reused);
+
+            // New contents at the same address, then a float matmul that quantizes nothing: the next
+            // reuseInput call must not see the old quantized rows.
+            for (int i = 0; i < x.Length; i++) x[i] = -2 * x[i];
+            fresh.MatMul(second, pb, GgmlTypeInfo.RowBytes(second, cols), rows, cols, px, pe, batch);
+            mm.MatMul(GgmlType.F32, pf, GgmlTypeInfo.RowBytes(GgmlType.F32, cols), rows, cols, px, ps, batch);
+            mm.MatMul(second, pb, GgmlTypeInfo.RowBytes(second, cols), rows, cols, px, pr, batch, reuseInput: true);
+            Assert.Equal(expected, reused);
+        }
+    }
+
+    [Theory]
     [InlineData(GgmlType.Q8_0, 1)]
     [InlineData(GgmlType.Q8_0, 7)]
     [InlineData(GgmlType.Q4_0, 1)]
