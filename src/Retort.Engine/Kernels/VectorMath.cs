@@ -108,7 +108,43 @@ internal static class VectorMath
     }
 
     /// <summary>In-place softmax, max-subtracted so large logits do not overflow.</summary>
+    /// <summary>x = e^(x − max) / Σ e^(x − max), in place.</summary>
     public static void Softmax(Span<float> x)
+    {
+        int n = x.Length, i = 0;
+        if (!Vector256.IsHardwareAccelerated || n < 16)
+        {
+            SoftmaxScalar(x);
+            return;
+        }
+        var vmax = Vector256.Create(float.NegativeInfinity);
+        for (; i <= n - 8; i += 8) vmax = Vector256.Max(vmax, Vector256.Create<float>(x[i..]));
+        float max = float.NegativeInfinity;
+        for (int j = 0; j < 8; j++) max = MathF.Max(max, vmax[j]);
+        for (; i < n; i++) max = MathF.Max(max, x[i]);
+
+        var vm = Vector256.Create(max);
+        var vsum = Vector256<float>.Zero;
+        for (i = 0; i <= n - 8; i += 8)
+        {
+            var e = Vector256.Exp(Vector256.Create<float>(x[i..]) - vm);
+            e.CopyTo(x[i..]);
+            vsum += e;
+        }
+        float sum = Vector256.Sum(vsum);
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        var inv = Vector256.Create(1f / sum);
+        for (i = 0; i <= n - 8; i += 8) (Vector256.Create<float>(x[i..]) * inv).CopyTo(x[i..]);
+        for (; i < n; i++) x[i] *= inv[0];
+    }
+
+    /// <summary>The reference for <see cref="Softmax"/>.</summary>
+    public static void SoftmaxScalar(Span<float> x)
     {
         float max = float.NegativeInfinity;
         foreach (float v in x) max = MathF.Max(max, v);
@@ -123,7 +159,6 @@ internal static class VectorMath
         for (int i = 0; i < x.Length; i++) x[i] *= inv;
     }
 
-    /// <summary>gate ← silu(gate) · up, the SwiGLU activation.</summary>
     /// <summary>gate[i] = SiLU(gate[i]) · up[i], with SiLU(g) = g / (1 + e^−g).</summary>
     public static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
     {

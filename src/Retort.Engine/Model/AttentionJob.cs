@@ -67,12 +67,9 @@ internal sealed unsafe class AttentionJob : IRangeJob
         fixed (float* keys = cache.LayerKeys(_layer), values = cache.LayerValues(_layer))
         fixed (float* q = query, po = o, ps = scores)
         {
-            int positions = scores.Length;
-            for (int p = 0; p < positions; p++)
-                ps[p] = VectorMath.Dot(q, keys + (long)p * kvRow + kvOffset, hd) * _scale;
+            AttentionKernels.Scores(q, keys + kvOffset, kvRow, scores.Length, hd, _scale, ps);
             VectorMath.Softmax(scores);
-            for (int p = 0; p < positions; p++)
-                VectorMath.AddScaled(po, values + (long)p * kvRow + kvOffset, ps[p], hd);
+            AttentionKernels.WeightedSum(po, values + kvOffset, kvRow, ps, scores.Length, hd);
         }
     }
 }
