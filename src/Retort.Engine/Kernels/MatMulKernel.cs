@@ -171,6 +171,15 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         {
             int g1 = Math.Min(end, g0 + tileGroups);
             int t = 0;
+            if (format == InterleavedFormat.Q4_0 && DotInterleaved.Q4_0Wide)
+            {
+                for (; t + 8 <= _batch; t += 8)
+                {
+                    float* y = _y + (long)t * _rows;
+                    for (int g = g0; g < g1; g++)
+                        DotInterleaved.Tile8Q4_0Wide(w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), _cols, y + groupRows * g, _rows);
+                }
+            }
             for (; t + DotInterleaved.TileTokens <= _batch; t += DotInterleaved.TileTokens)
             {
                 float* y = _y + (long)t * _rows;

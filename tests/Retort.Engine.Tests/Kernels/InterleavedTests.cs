@@ -175,6 +175,29 @@ public sealed unsafe class InterleavedTests
         }
     }
 
+    [Fact]
+    public void Q4_0EightTokenTileEqualsTwoFourTokenTiles()
+    {
+        if (!DotInterleaved.Q4_0Wide) return;
+        const int cols = 352; // 11 blocks
+        var rng = new Random(41);
+        var (weights, rowBytes, _) = RandomMatrix(GgmlType.Q4_0, 16, cols, rng);
+        var act = Quantized(rng, cols, 8);
+        float[] eight = new float[8 * 16], fours = new float[8 * 16];
+        fixed (byte* w = weights)
+        fixed (float* p8 = eight, p4 = fours)
+        {
+            using var packed = InterleavedWeights.Pack(GgmlType.Q4_0, w, rowBytes, 16, cols);
+            DotInterleaved.Tile8Q4_0Wide(packed.Group(0), packed.Blocks, act.Q(0), act.D(0), act.BlockSums(0), cols, p8, 16);
+            for (int t = 0; t < 8; t += 4)
+                DotInterleaved.Tile4Q4_0Wide(packed.Group(0), packed.Blocks, act.Q(t), act.Q(t + 1), act.Q(t + 2), act.Q(t + 3),
+                    act.D(t), act.D(t + 1), act.D(t + 2), act.D(t + 3), act.BlockSums(t), act.BlockSums(t + 1), act.BlockSums(t + 2), act.BlockSums(t + 3),
+                    p4 + 16 * t, p4 + 16 * (t + 1), p4 + 16 * (t + 2), p4 + 16 * (t + 3));
+        }
+        Assert.Equal(fours, eight);
+        Assert.Contains(eight, v => v != 0);
+    }
+
     [Theory]
     [InlineData(1.0f)]
     [InlineData(-1.0f)]
@@ -337,6 +360,7 @@ public sealed unsafe class InterleavedTests
     [InlineData(GgmlType.Q8_0, 1)]
     [InlineData(GgmlType.Q8_0, 9)]
     [InlineData(GgmlType.Q4_0, 11, 64)]
+    [InlineData(GgmlType.Q4_0, 13)] // 8-token tiles, a 4-token tile and a single token
     [InlineData(GgmlType.Q4_0, 6, 32)]
     [InlineData(GgmlType.Q8_0, 5, 64)]
     [InlineData(GgmlType.Q4_K, 1, 1536)]
