@@ -97,4 +97,90 @@ internal static unsafe class AttentionKernels
             o[d] = s;
         }
     }
+
+    /// <summary><see cref="Scores"/> over an f16 cache: keys widened to float inside the dot products.</summary>
+    public static void ScoresF16(float* q, ushort* keys, long stride, int count, int hd, float scale, float* scores)
+    {
+        if (!Avx2.IsSupported || hd % 8 != 0)
+        {
+            ScoresF16Scalar(q, keys, stride, count, hd, scale, scores);
+            return;
+        }
+        int p = 0;
+        for (; p + 4 <= count; p += 4)
+        {
+            ushort* k0 = keys + p * stride, k1 = k0 + stride, k2 = k1 + stride, k3 = k2 + stride;
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int d = 0; d < hd; d += 8)
+            {
+                var vq = Vector256.Load(q + d);
+                a0 = Vector256.FusedMultiplyAdd(vq, Widen(k0 + d), a0);
+                a1 = Vector256.FusedMultiplyAdd(vq, Widen(k1 + d), a1);
+                a2 = Vector256.FusedMultiplyAdd(vq, Widen(k2 + d), a2);
+                a3 = Vector256.FusedMultiplyAdd(vq, Widen(k3 + d), a3);
+            }
+            var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a0, a1), Avx.HorizontalAdd(a2, a3));
+            ((h.GetLower() + h.GetUpper()) * Vector128.Create(scale)).Store(scores + p);
+        }
+        for (; p < count; p++)
+        {
+            ushort* k = keys + p * stride;
+            Vector256<float> a = default;
+            for (int d = 0; d < hd; d += 8) a = Vector256.FusedMultiplyAdd(Vector256.Load(q + d), Widen(k + d), a);
+            scores[p] = Vector256.Sum(a) * scale;
+        }
+    }
+
+    /// <summary>The reference for <see cref="ScoresF16"/>.</summary>
+    public static void ScoresF16Scalar(float* q, ushort* keys, long stride, int count, int hd, float scale, float* scores)
+    {
+        for (int p = 0; p < count; p++)
+        {
+            float s = 0;
+            for (int d = 0; d < hd; d++) s += q[d] * HalfConversion.HalfToSingle(keys[p * stride + d]);
+            scores[p] = s * scale;
+        }
+    }
+
+    /// <summary><see cref="WeightedSum"/> over an f16 cache.</summary>
+    public static void WeightedSumF16(float* o, ushort* values, long stride, float* weights, int count, int hd)
+    {
+        if (!Avx2.IsSupported || hd % 32 != 0)
+        {
+            WeightedSumF16Scalar(o, values, stride, weights, count, hd);
+            return;
+        }
+        for (int d = 0; d < hd; d += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            ushort* v = values + d;
+            for (int p = 0; p < count; p++, v += stride)
+            {
+                var w = Vector256.Create(weights[p]);
+                a0 = Vector256.FusedMultiplyAdd(w, Widen(v), a0);
+                a1 = Vector256.FusedMultiplyAdd(w, Widen(v + 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(w, Widen(v + 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(w, Widen(v + 24), a3);
+            }
+            a0.Store(o + d);
+            a1.Store(o + d + 8);
+            a2.Store(o + d + 16);
+            a3.Store(o + d + 24);
+        }
+    }
+
+    /// <summary>The reference for <see cref="WeightedSumF16"/>.</summary>
+    public static void WeightedSumF16Scalar(float* o, ushort* values, long stride, float* weights, int count, int hd)
+    {
+        for (int d = 0; d < hd; d++)
+        {
+            float s = 0;
+            for (int p = 0; p < count; p++) s += weights[p] * HalfConversion.HalfToSingle(values[p * stride + d]);
+            o[d] = s;
+        }
+    }
+
+    /// <summary>8 halves as floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(ushort* h) => HalfConversion.HalfToSingle(Avx2.ConvertToVector256Int32(h).AsUInt32());
 }

@@ -38,45 +38,6 @@ internal static class VectorMath
         return sum;
     }
 
-    /// <summary>
-    /// Σ a[i]·b[i] over raw pointers, inlined into attention's per-position loops (a call and two
-    /// span checks per key row cost about as much as the 128-element product itself).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe float Dot(float* a, float* b, int n)
-    {
-        int i = 0;
-        float sum = 0f;
-        if (Vector256.IsHardwareAccelerated && n >= 32)
-        {
-            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-            for (; i + 32 <= n; i += 32)
-            {
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 8), Vector256.Load(b + i + 8), s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 16), Vector256.Load(b + i + 16), s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i + 24), Vector256.Load(b + i + 24), s3);
-            }
-            for (; i + 8 <= n; i += 8) s0 = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), s0);
-            sum = Vector256.Sum((s0 + s1) + (s2 + s3));
-        }
-        for (; i < n; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    /// <summary>y[i] += a·x[i] over raw pointers (attention's value accumulation).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static unsafe void AddScaled(float* y, float* x, float a, int n)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var va = Vector256.Create(a);
-            for (; i + 8 <= n; i += 8) Vector256.FusedMultiplyAdd(Vector256.Load(x + i), va, Vector256.Load(y + i)).Store(y + i);
-        }
-        for (; i < n; i++) y[i] += a * x[i];
-    }
-
     public static float DotScalar(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         float sum = 0f;
@@ -202,23 +163,6 @@ internal static class VectorMath
             for (; i <= x.Length - w; i += w) (new Vector<float>(x[i..]) + new Vector<float>(y[i..])).CopyTo(x[i..]);
         }
         for (; i < x.Length; i++) x[i] += y[i];
-    }
-
-    /// <summary>y += a · x.</summary>
-    /// <summary>y[i] += a·x[i] for n halves x (an f16 KV cache's value rows).</summary>
-    public static unsafe void AddScaledHalf(float* y, ushort* x, float a, int n)
-    {
-        int i = 0;
-        if (Avx2.IsSupported && Fma.IsSupported)
-        {
-            var va = Vector256.Create(a);
-            for (; i + 8 <= n; i += 8)
-            {
-                var h = HalfConversion.HalfToSingle(Avx2.ConvertToVector256Int32(x + i).AsUInt32());
-                Fma.MultiplyAdd(h, va, Vector256.Load(y + i)).Store(y + i);
-            }
-        }
-        for (; i < n; i++) y[i] += a * HalfConversion.HalfToSingle(x[i]);
     }
 
     public static void AddScaled(Span<float> y, ReadOnlySpan<float> x, float a)

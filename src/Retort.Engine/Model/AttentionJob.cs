@@ -48,17 +48,15 @@ internal sealed unsafe class AttentionJob : IRangeJob
         }
     }
 
-    /// <summary>The same attention over an f16 cache: halves are widened inside the dot products.</summary>
+    /// <summary>The same attention over an f16 cache: halves are widened inside the loops.</summary>
     private void AttendF16(KvCache cache, ReadOnlySpan<float> query, Span<float> scores, Span<float> o, int kvRow, int kvOffset, int hd)
     {
         fixed (ushort* keys = cache.LayerKeysF16(_layer), values = cache.LayerValuesF16(_layer))
-        fixed (float* q = query, po = o)
+        fixed (float* q = query, po = o, ps = scores)
         {
-            for (int p = 0; p < scores.Length; p++)
-                scores[p] = DotF16.Dot(keys + (long)p * kvRow + kvOffset, q, hd) * _scale;
+            AttentionKernels.ScoresF16(q, keys + kvOffset, kvRow, scores.Length, hd, _scale, ps);
             VectorMath.Softmax(scores);
-            for (int p = 0; p < scores.Length; p++)
-                VectorMath.AddScaledHalf(po, values + (long)p * kvRow + kvOffset, scores[p], hd);
+            AttentionKernels.WeightedSumF16(po, values + kvOffset, kvRow, ps, scores.Length, hd);
         }
     }
 

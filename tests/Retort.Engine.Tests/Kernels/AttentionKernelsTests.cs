@@ -40,6 +40,41 @@ public sealed unsafe class AttentionKernelsTests
     }
 
     [Theory]
+    [InlineData(6, 128, 256)]
+    [InlineData(33, 64, 64)]
+    [InlineData(5, 12, 12)]
+    public void F16ScoresAndWeightedSumMatchTheReferences(int count, int hd, int stride)
+    {
+        var rng = new Random(count + hd);
+        float[] q = Random(rng, hd), weights = Random(rng, count);
+        ushort[] keys = Random(rng, count * stride).Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray();
+        ushort[] values = Random(rng, count * stride).Select(v => BitConverter.HalfToUInt16Bits((Half)v)).ToArray();
+        float[] fast = new float[count], slow = new float[count], sumFast = new float[hd], sumSlow = new float[hd];
+        fixed (float* pq = q, pw = weights, pf = fast, ps = slow, of = sumFast, os = sumSlow)
+        fixed (ushort* pk = keys, pv = values)
+        {
+            AttentionKernels.ScoresF16(pq, pk, stride, count, hd, 0.5f, pf);
+            AttentionKernels.ScoresF16Scalar(pq, pk, stride, count, hd, 0.5f, ps);
+            AttentionKernels.WeightedSumF16(of, pv, stride, pw, count, hd);
+            AttentionKernels.WeightedSumF16Scalar(os, pv, stride, pw, count, hd);
+        }
+        for (int p = 0; p < count; p++)
+        {
+            double exact = 0;
+            for (int d = 0; d < hd; d++) exact += q[d] * (double)BitConverter.UInt16BitsToHalf(keys[p * stride + d]);
+            Assert.Equal(exact * 0.5, slow[p], 1e-5 * Math.Sqrt(hd));
+            Assert.Equal(exact * 0.5, fast[p], 1e-5 * Math.Sqrt(hd));
+        }
+        for (int d = 0; d < hd; d++)
+        {
+            double exact = 0;
+            for (int p = 0; p < count; p++) exact += weights[p] * (double)BitConverter.UInt16BitsToHalf(values[p * stride + d]);
+            Assert.Equal(exact, sumSlow[d], 1e-5 * Math.Sqrt(count));
+            Assert.Equal(exact, sumFast[d], 1e-5 * Math.Sqrt(count));
+        }
+    }
+
+    [Theory]
     [InlineData(3)]
     [InlineData(16)]
     [InlineData(133)]

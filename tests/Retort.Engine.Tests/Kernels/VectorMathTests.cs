@@ -72,26 +72,4 @@ public sealed class VectorMathTests
         double e = Math.E;
         Assert.Equal(e / (1 + e + 1 / e), x[1], 1e-6);
     }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(8)]
-    [InlineData(37)]
-    [InlineData(64)]
-    [InlineData(128)]
-    [InlineData(141)]
-    public unsafe void PointerDotAndAddScaledEqualTheScalarLoops(int n)
-    {
-        float[] a = Random(n, 3), b = Random(n, 4), y = Random(n, 5);
-        float[] expected = y.ToArray();
-        for (int i = 0; i < n; i++) expected[i] += 0.3f * b[i];
-        float dot;
-        fixed (float* pa = a, pb = b, py = y)
-        {
-            dot = VectorMath.Dot(pa, pb, n);
-            VectorMath.AddScaled(py, pb, 0.3f, n);
-        }
-        Assert.Equal(VectorMath.DotScalar(a, b), dot, 1e-4);
-        for (int i = 0; i < n; i++) Assert.Equal(expected[i], y[i], 1e-6);
-    }
 }

@@ -42,23 +42,4 @@ public sealed class KvCacheTypeTests
         }
     }
 
-    [Fact]
-    public unsafe void AddScaledHalfEqualsWidenThenAdd()
-    {
-        var rng = new Random(3);
-        const int n = 67; // vector body plus a tail
-        var halves = new ushort[n];
-        var y = new float[n];
-        var expected = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            halves[i] = BitConverter.HalfToUInt16Bits((Half)(rng.NextDouble() * 4 - 2));
-            y[i] = expected[i] = (float)rng.NextDouble();
-            expected[i] += 0.37f * (float)BitConverter.UInt16BitsToHalf(halves[i]);
-        }
-        fixed (float* py = y)
-        fixed (ushort* ph = halves)
-            VectorMath.AddScaledHalf(py, ph, 0.37f, n);
-        for (int i = 0; i < n; i++) Assert.True(Math.Abs(y[i] - expected[i]) <= 1e-6f, $"element {i}: {y[i]} vs {expected[i]}");
-    }
 }
