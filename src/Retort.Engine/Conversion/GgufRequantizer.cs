@@ -8,7 +8,8 @@ namespace Retort.Engine.Conversion;
 /// <summary>
 /// Re-quantizes a GGUF: every 2-D weight matrix is dequantized row by row and quantized to the target
 /// type (for q4_k_m, llama.cpp's per-tensor mix), while 1-D tensors (norms, biases) and all metadata
-/// are copied, with general.file_type updated. Rows are streamed, so memory stays near one row.
+/// are copied, with general.file_type updated. Rows are streamed, so memory stays near one row. A
+/// split input (gguf-split parts) is read whole and written as one file.
 /// </summary>
 public static class GgufRequantizer
 {
@@ -16,18 +17,19 @@ public static class GgufRequantizer
     public static int Requantize(string inPath, string outPath, string typeName)
     {
         var (type, fileType) = SyntheticModel.ParseType(typeName);
-        using var gguf = GgufFile.Open(inPath);
+        using var store = GgufSplitModel.OpenModel(inPath, out var gguf);
         string arch = gguf.GetString("general.architecture") ?? "";
         int layers = (int)(gguf.GetInteger($"{arch}.block_count") ?? 0);
-        bool tied = !gguf.Tensors.ContainsKey("output.weight");
+        bool tied = !store.Tensors.ContainsKey("output.weight");
 
         var writer = new GgufWriter();
-        foreach (string key in gguf.MetadataKeys)
+        // The output is one file: a split input's split.* keys do not describe it.
+        foreach (string key in gguf.MetadataKeys.Where(k => !k.StartsWith("split.", StringComparison.Ordinal)))
             writer.SetMetadata(key, key == "general.file_type" ? GgufValue.Of((uint)fileType) : gguf.Metadata[key]);
         if (!gguf.Metadata.ContainsKey("general.file_type")) writer.SetMetadata("general.file_type", GgufValue.Of((uint)fileType));
 
         int converted = 0;
-        foreach (var tensor in gguf.TensorList)
+        foreach (var tensor in store is GgufSplitModel split ? split.TensorList : gguf.TensorList)
         {
             if (tensor.Shape.Length != 2)
             {

@@ -72,7 +72,7 @@ public sealed class LoadedModel : IDisposable
 
     private static LoadedModel LoadGguf(string path, string? chatTemplatePath, int threads)
     {
-        var gguf = GgufFile.Open(path);
+        var store = GgufSplitModel.OpenModel(path, out var gguf);
         try
         {
             var config = ModelConfig.FromGguf(gguf);
@@ -84,14 +84,14 @@ public sealed class LoadedModel : IDisposable
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
                 if (gguf.GetInteger(key) is long id) eos.Add((int)id);
-            return new LoadedModel(path, "gguf", gguf, config, tokenizer, ParseTemplate(source, path), source, eos, threads)
+            return new LoadedModel(path, "gguf", store, config, tokenizer, ParseTemplate(source, path), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
             };
         }
         catch
         {
-            gguf.Dispose();
+            store.Dispose();
             throw;
         }
     }
