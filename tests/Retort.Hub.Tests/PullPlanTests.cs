@@ -71,6 +71,37 @@ public sealed class PullPlanTests
         Assert.False(HubSettings.FromEnvironment(n => n == "HF_HUB_OFFLINE" ? "0" : null).Offline);
     }
 
+    [Fact]
+    public void WithoutHfTokenTheLoginTokenFileIsRead()
+    {
+        string home = Path.Combine(Path.GetTempPath(), "retort-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            // Where `hf auth login` writes it by default: ~/.cache/huggingface/token.
+            Directory.CreateDirectory(Path.Combine(home, ".cache", "huggingface"));
+            File.WriteAllText(Path.Combine(home, ".cache", "huggingface", "token"), "hf_from_login\n");
+            var env = new Dictionary<string, string?> { ["HOME"] = home };
+            Assert.Equal("hf_from_login", HubSettings.FromEnvironment(name => env.GetValueOrDefault(name)).Token);
+
+            // HF_TOKEN wins over the file; HF_HOME and HF_TOKEN_PATH move the file.
+            env["HF_TOKEN"] = "hf_env";
+            Assert.Equal("hf_env", HubSettings.FromEnvironment(name => env.GetValueOrDefault(name)).Token);
+            env.Remove("HF_TOKEN");
+            env["HF_HOME"] = Path.Combine(home, "hf");
+            Assert.Null(HubSettings.FromEnvironment(name => env.GetValueOrDefault(name)).Token);
+            Directory.CreateDirectory(Path.Combine(home, "hf"));
+            File.WriteAllText(Path.Combine(home, "hf", "token"), "hf_home_token");
+            Assert.Equal("hf_home_token", HubSettings.FromEnvironment(name => env.GetValueOrDefault(name)).Token);
+            env["HF_TOKEN_PATH"] = "~/elsewhere";
+            File.WriteAllText(Path.Combine(home, "elsewhere"), "  hf_path_token  ");
+            Assert.Equal("hf_path_token", HubSettings.FromEnvironment(name => env.GetValueOrDefault(name)).Token);
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     private static PullPlan Plan(string name, RepoListing listing) => PullPlan.Create(ModelReference.Parse(name), listing);
 
     private static RepoListing Listing(params string[] paths) =>

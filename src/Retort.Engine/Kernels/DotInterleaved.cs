@@ -5,13 +5,13 @@ using System.Runtime.Intrinsics.X86;
 namespace Retort.Engine.Kernels;
 
 /// <summary>
-/// Products of interleaved weight rows (<see cref="InterleavedWeights"/>: blocks of 8 rows side by
-/// side, one row per int lane; Q4_0 in 16 rows, see DotInterleavedQ4_0.cs) with Q8 activations. Each 4-byte activation group is
-/// broadcast to all lanes and meets the 4 matching bytes of each of the 8 rows in one vpdpbusd, so
-/// the integer work is one instruction per 32 multiply-adds with no horizontal sums, and the 8
-/// results of a block land in one vector that is scaled and accumulated in float once per block.
-/// A tile of 4 tokens unpacks each weight vector once for all 4, which is what makes prompt
-/// processing compute-bound rather than unpack-bound.
+/// Products of interleaved weight rows (<see cref="InterleavedWeights"/>: Q8_0 and Q4_K blocks of 8
+/// rows side by side, one row per int lane; Q4_0 in groups of 16, see DotInterleavedQ4_0.cs) with Q8
+/// activations. Each 4-byte activation group is broadcast to all lanes and meets the 4 matching
+/// bytes of each of the 8 rows in one vpdpbusd, so the integer work is one instruction per 32
+/// multiply-adds with no horizontal sums, and the 8 results of a block land in one vector that is
+/// scaled and accumulated in float once per block. A tile of 4 tokens unpacks each weight vector
+/// once for all 4, which is what makes prompt processing compute-bound rather than unpack-bound.
 /// Weight bytes are unsigned (Q4_0 nibbles 0..15, Q8_0 bytes stored as q+128), so each block
 /// starts its integer sum at −offset·Σq_x (offset 8 or 128) to remove the bias exactly.
 /// </summary>
