@@ -94,6 +94,35 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task APullWaitsWhileAnotherPullOfTheSameModelHoldsIt()
+    {
+        // The lock another `retort pull` of this model would hold.
+        Directory.CreateDirectory(Store.LocksDir);
+        var held = new FileStream(Store.LockPath(ModelReference.Parse(R1Repo).Name), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var progress = new RecordingProgress();
+        var pull = Puller().PullAsync(R1Repo, progress);
+        for (int i = 0; i < 200 && progress.Waits == 0; i++) await Task.Delay(50);
+        Assert.Equal(1, progress.Waits);
+        await Task.Delay(300);
+        Assert.False(pull.IsCompleted);
+        Assert.DoesNotContain(_hub.Requests, r => r.Path.Contains("/api/models/"));
+        held.Dispose();
+        var result = await pull;
+        Assert.False(result.AlreadyPresent);
+        Assert.True(File.Exists(Path.Combine(result.ModelPath, "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task TwoPullsAtOnceDownloadEachFileOnce()
+    {
+        var results = await Task.WhenAll(Puller().PullAsync(R1Repo, new RecordingProgress()), Puller().PullAsync(R1Repo, new RecordingProgress()));
+        Assert.Single(results, r => !r.AlreadyPresent);
+        Assert.Equal(results[0].ModelPath, results[1].ModelPath);
+        Assert.Single(Store.List());
+        Assert.Single(_hub.RequestsFor("model.safetensors"), r => r.Path.Contains("/resolve/"));
+    }
+
+    [Fact]
     public async Task UnknownQuantTagListsTheTagsThatExist()
     {
         var ex = await Assert.ThrowsAsync<RetortException>(() => Puller().PullAsync(GgufRepo + ":Q5_K_S", new RecordingProgress()));

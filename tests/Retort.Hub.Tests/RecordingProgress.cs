@@ -13,6 +13,11 @@ internal sealed class RecordingProgress : IPullProgress
 
     public void Planned(string source, string commit, IReadOnlyList<HubFile> files) => Plan = files;
 
+    /// <summary>How often the pull said it waits for another pull of the same model.</summary>
+    public int Waits { get; private set; }
+
+    public void Waiting(string name) => Waits++;
+
     public void Transferred(HubFile file, long bytes)
     {
     }

@@ -23,6 +23,8 @@ internal sealed class PlainPullProgress(TextWriter output) : IPullProgress
     public void Verified(HubFile file) =>
         Write($"verified {file.Path} ({ByteSize.Format(file.Size)}, {(file.Sha256 is null ? "size" : "sha256")})");
 
+    public void Waiting(string name) => Write($"waiting: another pull of {name} is running");
+
     private void Write(string line)
     {
         lock (_gate)

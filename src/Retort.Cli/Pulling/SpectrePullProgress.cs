@@ -21,6 +21,8 @@ internal sealed class SpectrePullProgress(ProgressContext context) : IPullProgre
         if (_tasks.TryGetValue(file.Path, out var task)) task.Value = bytes;
     }
 
+    public void Waiting(string name) => context.AddTask(Markup.Escape($"waiting: another pull of {name} is running"), autoStart: false);
+
     public void Verified(HubFile file)
     {
         if (!_tasks.TryGetValue(file.Path, out var task)) return;

@@ -13,4 +13,7 @@ public interface IPullProgress
 
     /// <summary>The file is complete and its checksum (or size, for files without one) matches the listing.</summary>
     void Verified(HubFile file);
+
+    /// <summary>Another pull of the same model (this or another process) holds it: this one waits for it to end.</summary>
+    void Waiting(string name);
 }

@@ -46,6 +46,12 @@ public sealed class ModelPuller
         if (_settings.Offline)
             throw new RetortException($"'{name}' is not in the local store {_store.Root} and downloads are off (--offline or HF_HUB_OFFLINE): pull it while online first");
 
+        // One pull per model at a time, across processes: a second `retort pull` (or a `run` that
+        // pulls) waits, then finds the model placed by the first.
+        using var pullLock = await LockAsync(reference.Name, progress, cancellationToken).ConfigureAwait(false);
+        if (FindPulled(name) is { } placed)
+            return new PullResult(placed, Path.Combine(_store.Root, placed.ModelPath), AlreadyPresent: true);
+
         using var client = new HubClient(_settings, _retry, _handler);
         var listing = await client.ListAsync(reference.Repo, reference.Revision, cancellationToken).ConfigureAwait(false);
         var plan = PullPlan.Create(reference, listing);
@@ -70,6 +76,32 @@ public sealed class ModelPuller
         Directory.Delete(staging, recursive: true);
         return new PullResult(entry, Path.Combine(_store.Root, modelPath), AlreadyPresent: false);
     }
+
+    /// <summary>An exclusive lock on .locks/&lt;folder&gt;.lock, waited for while another pull holds it.</summary>
+    private async Task<FileStream> LockAsync(string name, IPullProgress progress, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(_store.LocksDir);
+        string path = _store.LockPath(name);
+        bool announced = false;
+        while (true)
+        {
+            try
+            {
+                // FileShare.None takes an exclusive flock on Unix, a sharing lock on Windows; the file
+                // stays (deleting it would let a third pull lock a new file while a second holds the old).
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex) when (ex.HResult is SharingViolation or WouldBlock)
+            {
+                if (!announced) progress.Waiting(name);
+                announced = true;
+                await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>What .NET reports for a file another handle locks: ERROR_SHARING_VIOLATION on Windows, EWOULDBLOCK from flock on Unix.</summary>
+    private const int SharingViolation = unchecked((int)0x80070020), WouldBlock = 11;
 
     /// <summary>Verified files the plan no longer wants (the repo changed between runs) must not ride along into the model.</summary>
     private static void RemoveStrayFiles(string completeDir, IReadOnlyList<HubFile> files)

@@ -24,6 +24,15 @@ public sealed class LocalStore
     /// <summary>Downloads in progress: partial and verified files of pulls that have not finished, never listed.</summary>
     public string StagingDir => Path.Combine(Root, "tmp");
 
+    /// <summary>
+    /// Lock files, one per model ever pulled (as huggingface_hub keeps .locks/): never deleted, since
+    /// removing a lock file while another process waits on it would let two pulls hold "the" lock.
+    /// </summary>
+    public string LocksDir => Path.Combine(Root, ".locks");
+
+    /// <summary>The file a pull of <paramref name="name"/> locks.</summary>
+    public string LockPath(string name) => Path.Combine(LocksDir, Path.GetFileName(FolderFor(name)) + ".lock");
+
     public static LocalStore Default() => FromEnvironment(Environment.GetEnvironmentVariable);
 
     /// <summary>The store RETORT_HOME names (default ~/.retort), read through <paramref name="getVariable"/> so tests need not touch the process environment.</summary>
