@@ -50,7 +50,7 @@ public sealed class PullCommandTests : IAsyncLifetime
 
         (code, output, _) = Retort("pull", "deepseek-r1:1.5b");
         Assert.Equal(0, code);
-        Assert.Contains("already in the store", output);
+        Assert.Contains("deepseek-r1:1.5b is up to date (revision 0123456789ab)", output);
     }
 
     [Fact]

@@ -123,6 +123,41 @@ public sealed class PullTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PullWithUpdateCheckFetchesOnlyWhatANewRevisionChanged()
+    {
+        var first = await Puller().PullAsync(R1Repo, new RecordingProgress());
+        Assert.Equal(FakeHub.Commit, first.Entry.Commit);
+
+        // Same revision: nothing fetched.
+        int requests = _hub.Requests.Count;
+        var same = await Puller().PullAsync(R1Repo, new RecordingProgress(), checkForUpdate: true);
+        Assert.True(same.AlreadyPresent);
+        Assert.DoesNotContain(_hub.Requests.Skip(requests), r => r.Path.Contains("/resolve/"));
+
+        // A new revision that changes one small file: only that file is downloaded, the rest verified in place.
+        byte[] generation = "{\"bos_token_id\": 1, \"eos_token_id\": 2, \"do_sample\": true}"u8.ToArray();
+        _hub.AddFile(R1Repo, "generation_config.json", generation);
+        _hub.Revision = "fedcba9876543210fedcba9876543210fedcba98";
+        requests = _hub.Requests.Count;
+        var updated = await Puller().PullAsync(R1Repo, new RecordingProgress(), checkForUpdate: true);
+        Assert.True(updated.Updated);
+        Assert.False(updated.AlreadyPresent);
+        Assert.Equal(_hub.Revision, updated.Entry.Commit);
+        Assert.Equal(first.ModelPath, updated.ModelPath);
+        var fetched = _hub.Requests.Skip(requests).Where(r => r.Path.Contains("/resolve/")).Select(r => Path.GetFileName(r.Path)).ToList();
+        Assert.Equal(["generation_config.json"], fetched);
+        Assert.Equal(generation, File.ReadAllBytes(Path.Combine(updated.ModelPath, "generation_config.json")));
+        Assert.Equal(File.ReadAllBytes(Tiny("hf", "model.safetensors")), File.ReadAllBytes(Path.Combine(updated.ModelPath, "model.safetensors")));
+        Assert.Single(Store.List());
+        Assert.False(Directory.Exists(Store.StagingDir) && Directory.EnumerateFileSystemEntries(Store.StagingDir).Any());
+
+        // Without the check (what `run` does), a present model is used as it is, offline or not.
+        requests = _hub.Requests.Count;
+        Assert.True((await Puller().PullAsync(R1Repo, new RecordingProgress())).AlreadyPresent);
+        Assert.Equal(requests, _hub.Requests.Count);
+    }
+
+    [Fact]
     public async Task UnknownQuantTagListsTheTagsThatExist()
     {
         var ex = await Assert.ThrowsAsync<RetortException>(() => Puller().PullAsync(GgufRepo + ":Q5_K_S", new RecordingProgress()));

@@ -23,6 +23,9 @@ internal sealed class FakeHub : IAsyncDisposable
 {
     public const string Commit = "0123456789abcdef0123456789abcdef01234567";
 
+    /// <summary>The revision listings report (<see cref="Commit"/> until a test publishes a new one).</summary>
+    public string Revision { get; set; } = Commit;
+
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte[]>> _repos = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, (long Offset, int Times)> _cuts = new(StringComparer.Ordinal);
@@ -163,7 +166,7 @@ internal sealed class FakeHub : IAsyncDisposable
             ? (object)new { rfilename = f.Key, size = f.Value.LongLength, blobId = "b", lfs = new { sha256 = Sha256(f.Value), size = f.Value.LongLength, pointerSize = 134 } }
             : new { rfilename = f.Key, size = f.Value.LongLength, blobId = "b" });
         ctx.Response.ContentType = "application/json";
-        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new { id = repo, sha = Commit, siblings }));
+        await ctx.Response.WriteAsync(JsonSerializer.Serialize(new { id = repo, sha = Revision, siblings }));
     }
 
     private async Task ServeAsync(HttpContext ctx, string repo, string file)

@@ -20,30 +20,31 @@ internal static class PullCommand
         command.Arguments.Add(name);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var pulled = await PullAsync(io, result.GetValue(name)!, offline: false, toError: false, cancellationToken);
+            var pulled = await PullAsync(io, result.GetValue(name)!, offline: false, toError: false, cancellationToken, checkForUpdate: true);
             var e = pulled.Entry;
+            string revision = e.Commit is { } c ? $" (revision {c[..Math.Min(12, c.Length)]})" : "";
             io.Out.WriteLine(pulled.AlreadyPresent
-                ? $"{e.Name} is already in the store ({e.Repo}), at {pulled.ModelPath}; `retort rm {e.Name}` first to pull it again"
-                : $"pulled {e.Name} ({e.Repo}): {e.Files} files, {ByteSize.Format(e.SizeBytes)}, at {pulled.ModelPath}");
+                ? $"{e.Name} is up to date{revision} ({e.Repo}), at {pulled.ModelPath}"
+                : $"{(pulled.Updated ? "updated" : "pulled")} {e.Name} ({e.Repo}){revision}: {e.Files} files, {ByteSize.Format(e.SizeBytes)}, at {pulled.ModelPath}");
             return 0;
         });
         return command;
     }
 
     /// <summary>Pulls with progress bars on a terminal and plain lines otherwise; <paramref name="toError"/> keeps stdout for the command's own output.</summary>
-    public static async Task<PullResult> PullAsync(CliIo io, string name, bool offline, bool toError, CancellationToken cancellationToken)
+    public static async Task<PullResult> PullAsync(CliIo io, string name, bool offline, bool toError, CancellationToken cancellationToken, bool checkForUpdate = false)
     {
         var settings = HubSettings.FromEnvironment(io.GetEnvironmentVariable).WithOffline(offline);
         var puller = new ModelPuller(LocalStore.FromEnvironment(io.GetEnvironmentVariable), settings);
         var writer = toError ? io.Error : io.Out;
         if (!(toError ? io.IsErrorConsole : io.IsConsole))
-            return await puller.PullAsync(name, new PlainPullProgress(writer), cancellationToken);
+            return await puller.PullAsync(name, new PlainPullProgress(writer), cancellationToken, checkForUpdate);
 
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
         return await console.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn(),
                 new TransferSpeedColumn(), new RemainingTimeColumn())
-            .StartAsync(ctx => puller.PullAsync(name, new SpectrePullProgress(ctx), cancellationToken));
+            .StartAsync(ctx => puller.PullAsync(name, new SpectrePullProgress(ctx), cancellationToken, checkForUpdate));
     }
 }

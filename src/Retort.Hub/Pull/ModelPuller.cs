@@ -38,10 +38,16 @@ public sealed class ModelPuller
     public StoreEntry? FindPulled(string text) =>
         _store.Find(text) ?? (ModelReference.TryParse(text, out var r) ? _store.Find(r.Name) : null);
 
-    public async Task<PullResult> PullAsync(string name, IPullProgress progress, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Pulls NAME into the store. A model already there is used as it is, unless
+    /// <paramref name="checkForUpdate"/> (what `retort pull` does, online): then the repo is listed
+    /// and, when its revision differs from the one pulled, the new files are fetched (files that did
+    /// not change are copied from the present model and only verified) and the model is replaced.
+    /// </summary>
+    public async Task<PullResult> PullAsync(string name, IPullProgress progress, CancellationToken cancellationToken = default, bool checkForUpdate = false)
     {
         var reference = ModelReference.Parse(name);
-        if (FindPulled(name) is { } existing)
+        if (FindPulled(name) is { } existing && (!checkForUpdate || _settings.Offline))
             return new PullResult(existing, Path.Combine(_store.Root, existing.ModelPath), AlreadyPresent: true);
         if (_settings.Offline)
             throw new RetortException($"'{name}' is not in the local store {_store.Root} and downloads are off (--offline or HF_HUB_OFFLINE): pull it while online first");
@@ -49,19 +55,23 @@ public sealed class ModelPuller
         // One pull per model at a time, across processes: a second `retort pull` (or a `run` that
         // pulls) waits, then finds the model placed by the first.
         using var pullLock = await LockAsync(reference.Name, progress, cancellationToken).ConfigureAwait(false);
-        if (FindPulled(name) is { } placed)
-            return new PullResult(placed, Path.Combine(_store.Root, placed.ModelPath), AlreadyPresent: true);
+        var present = FindPulled(name);
+        if (present != null && !checkForUpdate)
+            return new PullResult(present, Path.Combine(_store.Root, present.ModelPath), AlreadyPresent: true);
 
         using var client = new HubClient(_settings, _retry, _handler);
         var listing = await client.ListAsync(reference.Repo, reference.Revision, cancellationToken).ConfigureAwait(false);
         var plan = PullPlan.Create(reference, listing);
+        if (present != null && present.Commit == plan.Commit && present.Repo == plan.Source)
+            return new PullResult(present, Path.Combine(_store.Root, present.ModelPath), AlreadyPresent: true);
         progress.Planned(plan.Source, plan.Commit, plan.Files);
 
-        string folder = LocalStore.FolderFor(reference.Name);
+        string folder = present?.Folder ?? LocalStore.FolderFor(reference.Name);
         string staging = Path.Combine(_store.StagingDir, Path.GetFileName(folder));
         string partialDir = Path.Combine(staging, "partial");
         string completeDir = Path.Combine(staging, "complete");
         RemoveStrayFiles(completeDir, plan.Files);
+        if (present != null) SeedFromPresentModel(Path.Combine(_store.Root, present.Folder), completeDir, plan.Files);
 
         var downloader = new ResumableDownloader(client, _retry);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _settings.ParallelDownloads), CancellationToken = cancellationToken };
@@ -71,10 +81,27 @@ public sealed class ModelPuller
                 Path.Combine(partialDir, file.Path + ".part"), Path.Combine(completeDir, file.Path), progress, ct))).ConfigureAwait(false);
 
         string modelPath = plan.ModelFile.Length == 0 ? folder : folder + "/" + plan.ModelFile;
-        var entry = new StoreEntry(reference.Name, plan.Source, folder, modelPath, plan.TotalBytes, plan.Files.Count, DateTimeOffset.UtcNow);
-        _store.Place(completeDir, entry);
+        var entry = new StoreEntry(present?.Name ?? reference.Name, plan.Source, folder, modelPath, plan.TotalBytes, plan.Files.Count, DateTimeOffset.UtcNow, plan.Commit);
+        if (present != null) _store.Replace(completeDir, entry);
+        else _store.Place(completeDir, entry);
         Directory.Delete(staging, recursive: true);
-        return new PullResult(entry, Path.Combine(_store.Root, modelPath), AlreadyPresent: false);
+        return new PullResult(entry, Path.Combine(_store.Root, modelPath), AlreadyPresent: false, Updated: present != null);
+    }
+
+    /// <summary>
+    /// Copies the present model's files of the planned sizes into the staging area, where the
+    /// downloader checks them against the new listing like any finished file: unchanged files are
+    /// verified instead of fetched, changed ones fail the check and are downloaded.
+    /// </summary>
+    private static void SeedFromPresentModel(string modelFolder, string completeDir, IReadOnlyList<HubFile> files)
+    {
+        foreach (var file in files)
+        {
+            string source = Path.Combine(modelFolder, file.Path), target = Path.Combine(completeDir, file.Path);
+            if (File.Exists(target) || !File.Exists(source) || new FileInfo(source).Length != file.Size) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(source, target);
+        }
     }
 
     /// <summary>An exclusive lock on .locks/&lt;folder&gt;.lock, waited for while another pull holds it.</summary>

@@ -111,6 +111,23 @@ public sealed class LocalStore
         Put(entry);
     }
 
+    /// <summary>
+    /// Replaces the files of a model already in the store with a finished download: the old folder is
+    /// renamed aside, the new one renamed in, the manifest entry rewritten, then the old files deleted.
+    /// A crash in between leaves the new files under the old entry (the next `retort pull` sees the
+    /// old revision and verifies them again) or a stray folder under tmp/ that nothing names.
+    /// </summary>
+    public void Replace(string completeDir, StoreEntry entry)
+    {
+        var target = Path.Combine(Root, entry.Folder);
+        var old = Path.Combine(StagingDir, Path.GetFileName(entry.Folder) + ".old-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(StagingDir);
+        if (Directory.Exists(target)) Directory.Move(target, old);
+        Directory.Move(completeDir, target);
+        Put(entry);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
     private void Save(List<StoreEntry> entries)
     {
         Directory.CreateDirectory(Root);
