@@ -239,7 +239,7 @@ internal sealed unsafe class InterleavedWeights : IDisposable
                     ushort* scales = (ushort*)Q4_0Scales(group, blocks, b);
                     for (int r = 0; r < Q4_0GroupRows; r++)
                     {
-                        byte* blk = source + ((long)Q4_0GroupRows * g + r) * rowBytes + (long)b * 18;
+                        byte* blk = source + ((long)Q4_0GroupRows * g + r) * rowBytes + (long)b * FileBlockBytes(InterleavedFormat.Q4_0);
                         scales[r] = *(ushort*)blk;
                         // Chunk c (64 bytes) takes 4 bytes of every row: row r's bytes 4c..4c+3 go to lane r.
                         for (int c = 0; c < 4; c++) *(uint*)(nibbles + 64 * c + 4 * r) = *(uint*)(blk + 2 + 4 * c);

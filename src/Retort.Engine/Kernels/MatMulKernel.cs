@@ -159,7 +159,7 @@ internal sealed unsafe class MatMulKernel : IRangeJob
         }
     }
 
-    /// <summary>Groups [begin, end) of interleaved rows: 4-token tiles over L2-sized runs of groups, then single tokens.</summary>
+    /// <summary>Groups [begin, end) of interleaved rows: 8-token (Q4_0 on 512 bits) and 4-token tiles over L2-sized runs of groups, then single tokens.</summary>
     private void ExecuteInterleaved(InterleavedWeights w, int begin, int end)
     {
         int tileGroups = _batch == 1 ? end - begin : (int)Math.Clamp(TileBytes / w.GroupBytes, 1, end - begin);
