@@ -186,6 +186,15 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 for (int g = g0; g < g1; g++)
                 {
                     float* yg = y + groupRows * g;
+                    if (format == InterleavedFormat.Q4_K && DotInterleaved.Q4_KWide && g + 1 < g1)
+                    {
+                        DotInterleaved.Tile4Q4_KWide(w.Group(g), w.Group(g + 1), blocks,
+                            a.Q(t), a.Q(t + 1), a.Q(t + 2), a.Q(t + 3), a.D(t), a.D(t + 1), a.D(t + 2), a.D(t + 3),
+                            a.Sums32(t), a.Sums32(t + 1), a.Sums32(t + 2), a.Sums32(t + 3),
+                            yg, yg + _rows, yg + 2L * _rows, yg + 3L * _rows);
+                        g++;
+                        continue;
+                    }
                     if (format == InterleavedFormat.Q4_K)
                     {
                         DotInterleaved.Tile4Q4_K(w.Group(g), blocks,
@@ -205,7 +214,12 @@ internal sealed unsafe class MatMulKernel : IRangeJob
                 float* y = _y + (long)t * _rows;
                 for (int g = g0; g < g1; g++)
                 {
-                    if (format == InterleavedFormat.Q4_K) DotInterleaved.Tile1Q4_K(w.Group(g), blocks, a.Q(t), a.D(t), a.Sums32(t), y + groupRows * g);
+                    if (format == InterleavedFormat.Q4_K && DotInterleaved.Q4_KWide && g + 1 < g1)
+                    {
+                        DotInterleaved.Tile1Q4_KWide(w.Group(g), w.Group(g + 1), blocks, a.Q(t), a.D(t), a.Sums32(t), y + groupRows * g);
+                        g++;
+                    }
+                    else if (format == InterleavedFormat.Q4_K) DotInterleaved.Tile1Q4_K(w.Group(g), blocks, a.Q(t), a.D(t), a.Sums32(t), y + groupRows * g);
                     else DotInterleaved.Tile1(format, w.Group(g), blocks, a.Q(t), a.D(t), a.BlockSums(t), y + groupRows * g);
                 }
             }

@@ -199,6 +199,53 @@ public sealed unsafe class InterleavedTests
     }
 
     [Theory]
+    [InlineData(false, 1f)]
+    [InlineData(true, 1f)] // every nibble 15, every scale 63, activations +127: the largest 16-bit sums
+    [InlineData(true, -1f)]
+    public void Q4_KWideTilesEqualTheNarrowTilesBitForBit(bool extreme, float sign)
+    {
+        if (!DotInterleaved.Q4_KWide || KernelPaths.Best != KernelPath.AvxVnni) return;
+        const int rows = 16, cols = 768;
+        var rng = new Random(43);
+        var (weights, rowBytes, _) = RandomMatrix(GgmlType.Q4_K, rows, cols, rng);
+        if (extreme)
+        {
+            for (int i = 0; i < weights.Length; i += 144)
+            {
+                BitConverter.TryWriteBytes(weights.AsSpan(i), (ushort)0x3C00); // d = 1
+                BitConverter.TryWriteBytes(weights.AsSpan(i + 2), (ushort)0x3C00); // dmin = 1
+                weights.AsSpan(i + 4, 140).Fill(0xFF); // 6-bit scales and mins 63, nibbles 15
+            }
+        }
+        var act = new QuantizedActivations();
+        var x = extreme ? Enumerable.Repeat(sign, 4 * cols).ToArray() : Enumerable.Range(0, 4).SelectMany(_ => TestBlocks.RandomActivations(cols, rng)).ToArray();
+        fixed (float* px = x) act.QuantizeQ8K(px, cols, 4);
+        float[] narrow4 = new float[4 * rows], narrow1 = new float[4 * rows], wide4 = new float[4 * rows], wide1 = new float[4 * rows];
+        fixed (byte* w = weights)
+        fixed (float* n4 = narrow4, n1 = narrow1, w4 = wide4, w1 = wide1)
+        {
+            using var packed = InterleavedWeights.Pack(GgmlType.Q4_K, w, rowBytes, rows, cols);
+            byte* a = packed.Group(0), b = packed.Group(1);
+            int n = packed.Blocks;
+            for (int g = 0; g < 2; g++)
+            {
+                DotInterleaved.Tile4Q4_K<VnniMultiplyAdd>(packed.Group(g), n, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                    act.D(0), act.D(1), act.D(2), act.D(3), act.Sums32(0), act.Sums32(1), act.Sums32(2), act.Sums32(3),
+                    n4 + 8 * g, n4 + rows + 8 * g, n4 + 2 * rows + 8 * g, n4 + 3 * rows + 8 * g);
+                for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_K<VnniMultiplyAdd>(packed.Group(g), n, act.Q(j), act.D(j), act.Sums32(j), n1 + rows * j + 8 * g);
+            }
+            DotInterleaved.Tile4Q4_KWide(a, b, n, act.Q(0), act.Q(1), act.Q(2), act.Q(3),
+                act.D(0), act.D(1), act.D(2), act.D(3), act.Sums32(0), act.Sums32(1), act.Sums32(2), act.Sums32(3),
+                w4, w4 + rows, w4 + 2 * rows, w4 + 3 * rows);
+            for (int j = 0; j < 4; j++) DotInterleaved.Tile1Q4_KWide(a, b, n, act.Q(j), act.D(j), act.Sums32(j), w1 + rows * j);
+        }
+        Assert.Equal(narrow4, wide4);
+        Assert.Equal(narrow1, wide1);
+        Assert.Equal(narrow4, narrow1);
+        Assert.Contains(wide4, v => v != 0);
+    }
+
+    [Theory]
     [InlineData(1.0f)]
     [InlineData(-1.0f)]
     public void Q4_0TilesDoNotSaturateAtTheLargestSums(float sign)
