@@ -12,7 +12,9 @@ namespace Retort.Engine.Kernels;
 /// The sub-block scale is then applied by vpmaddwd against the scale repeated in both 16-bit
 /// halves of the lane, which also widens the sum: one instruction where the 256-bit body needs a
 /// vpmulld. Every row gets the same exact integers and float steps as in the 256-bit tiles, so
-/// the two give bit-identical results and mix freely (an odd last group runs on 256 bits).
+/// the two give bit-identical results and mix freely (an odd last group runs on 256 bits). Only
+/// prompt tiles use it: for single tokens, reading two records side by side measured slower than
+/// one contiguous stream per group (decode is bound by memory, not by instructions).
 /// </summary>
 internal static unsafe partial class DotInterleaved
 {
@@ -88,44 +90,6 @@ internal static unsafe partial class DotInterleaved
         f1.Store(y1);
         f2.Store(y2);
         f3.Store(y3);
-    }
-
-    /// <summary>Rows of groups A and B (16) × 1 token.</summary>
-    public static void Tile1Q4_KWide(byte* groupA, byte* groupB, int blocks, sbyte* xq, float* xd, short* xs, float* y)
-    {
-        var mask = Vector512.Create((byte)0x0F);
-        Vector512<float> f = default;
-        byte* a = groupA, b = groupB;
-        for (int s = 0; s < blocks; s++, a += InterleavedWeights.Q4_KRecordBytes, b += InterleavedWeights.Q4_KRecordBytes)
-        {
-            for (int p = 0; p < InterleavedWeights.Q4_KRecordBytes; p += 64)
-            {
-                Sse.Prefetch0(a + 2 * InterleavedWeights.Q4_KRecordBytes + p);
-                Sse.Prefetch0(b + 2 * InterleavedWeights.Q4_KRecordBytes + p);
-            }
-            Vector512<int> isum = default;
-            for (int j = 0; j < 4; j++)
-            {
-                int q = InterleavedWeights.Q4_KQuantOffset + 256 * j;
-                var c0 = Pair(a + q, b + q);
-                var c1 = Pair(a + q + 32, b + q + 32);
-                var c2 = Pair(a + q + 64, b + q + 64);
-                var c3 = Pair(a + q + 96, b + q + 96);
-                var c4 = Pair(a + q + 128, b + q + 128);
-                var c5 = Pair(a + q + 160, b + q + 160);
-                var c6 = Pair(a + q + 192, b + q + 192);
-                var c7 = Pair(a + q + 224, b + q + 224);
-                sbyte* x = xq + 256 * s + 64 * j;
-                isum = SubBlockQ4_KWide(x, c0 & mask, c1 & mask, c2 & mask, c3 & mask, c4 & mask, c5 & mask, c6 & mask, c7 & mask,
-                    SubBlockScales(a + 32 + 16 * j, b + 32 + 16 * j), isum);
-                isum = SubBlockQ4_KWide(x + 32, High(c0, mask), High(c1, mask), High(c2, mask), High(c3, mask),
-                    High(c4, mask), High(c5, mask), High(c6, mask), High(c7, mask),
-                    SubBlockScales(a + 40 + 16 * j, b + 40 + 16 * j), isum);
-            }
-            f = FinishQ4_KWide(isum, xs + 8 * s, xd[s], Vector512.Create(Scales(a), Scales(b)), Vector512.Create(Scales(a + 16), Scales(b + 16)),
-                Mins(a + 96, b + 96), Mins(a + 112, b + 112), Mins(a + 128, b + 128), Mins(a + 144, b + 144), f);
-        }
-        f.Store(y);
     }
 
     /// <summary>One sub-block of 32 for 16 rows: Σ nibble·x as 16-bit pair sums, then scale·sum widened by vpmaddwd and added to isum.</summary>
