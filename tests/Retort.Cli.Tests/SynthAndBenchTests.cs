@@ -182,6 +182,8 @@ public sealed class SynthAndBenchTests : IDisposable
             Assert.True(s.GetProperty("sd").GetDouble() >= 0);
         }
         Assert.True(r.GetProperty("peak_rss_bytes").GetInt64() > 1 << 20);
+        // The kernel bodies that ran, so figures from different CPUs are not mixed up.
+        Assert.StartsWith(Engine.Kernels.KernelPaths.Best.ToString(), r.GetProperty("kernels").GetString());
         Assert.True(r.GetProperty("load_seconds").GetDouble() > 0);
     }
 

@@ -85,6 +85,8 @@ internal static class BenchCommand
             }
 
             long rss = PeakResidentBytes();
+            // Which bodies ran: figures from another CPU (or RETORT_KERNEL_PATH / RETORT_AVX512) are not comparable.
+            string kernels = Engine.Model.Transformer.KernelDescription;
             int usedThreads = t == 0 ? Environment.ProcessorCount : t;
             long size = new FileInfo(loaded.Path).Exists ? new FileInfo(loaded.Path).Length : 0;
             if (result.GetValue(json))
@@ -104,6 +106,7 @@ internal static class BenchCommand
                     pp_tokens_per_second = p > 0 ? Stats(pp) : null,
                     tg_tokens_per_second = n > 0 ? Stats(tg) : null,
                     peak_rss_bytes = rss,
+                    kernels,
                 };
                 io.Out.WriteLine(JsonSerializer.Serialize(report, JsonOutput.Options));
                 return 0;
@@ -117,7 +120,7 @@ internal static class BenchCommand
             if (p > 0) table.AddRow(modelName, sizeText, paramsText, usedThreads.ToString(), $"pp{p}", Stats(pp).ToString());
             if (n > 0) table.AddRow(modelName, sizeText, paramsText, usedThreads.ToString(), $"tg{n}", Stats(tg).ToString());
             console.Write(table);
-            console.WriteLine($"load {load.Elapsed.TotalSeconds:F2} s (+{interleave.TotalSeconds:F2} s background weight re-layout), peak resident memory {rss / (1024.0 * 1024):F0} MiB, {r} repetitions after one warm-up");
+            console.WriteLine($"load {load.Elapsed.TotalSeconds:F2} s (+{interleave.TotalSeconds:F2} s background weight re-layout), peak resident memory {rss / (1024.0 * 1024):F0} MiB, {r} repetitions after one warm-up; kernels: {kernels}");
             return 0;
         });
         return command;

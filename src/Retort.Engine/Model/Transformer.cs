@@ -135,6 +135,9 @@ public sealed class Transformer : IDisposable
     }
 
     /// <summary>RETORT_INTERLEAVE=0 keeps every weight in its file layout (for comparing kernels).</summary>
+    /// <summary>The instruction-set bodies the kernels run on this CPU (e.g. "AvxVnni + 512-bit Q4_0/Q4_K tiles").</summary>
+    public static string KernelDescription => $"{KernelPaths.Best}{(DotInterleaved.Q4_0Wide ? " + 512-bit Q4_0/Q4_K tiles" : "")}";
+
     private static bool InterleaveWeights => Environment.GetEnvironmentVariable("RETORT_INTERLEAVE") != "0";
 
     private IEnumerable<Linear> Linears()
