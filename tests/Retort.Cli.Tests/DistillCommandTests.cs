@@ -133,7 +133,10 @@ public sealed class DistillCommandTests : IDisposable
         }
         string[] md = File.ReadAllLines(F("eval.md"));
         Assert.Contains("| model | problems | accuracy (mean pass@1) | mean output tokens | tokens/s |", md);
-        Assert.Equal(2, md.Count(l => l.StartsWith("| qwen2-tiny-", StringComparison.Ordinal)));
+        // The overall table and the one per task family (the tasks carry their kind): a row per model in each.
+        Assert.Equal(4, md.Count(l => l.StartsWith("| qwen2-tiny-", StringComparison.Ordinal)));
+        Assert.Contains(md, l => l.StartsWith("| model | chickens-rabbits (1) |", StringComparison.Ordinal));
+        Assert.Contains("accuracy per group", output);
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, File.ReadAllBytes(F("eval.png"))[..4]);
     }
 

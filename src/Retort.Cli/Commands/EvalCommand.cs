@@ -61,7 +61,21 @@ internal static class EvalCommand
                 table.AddRow(Markup.Escape(s.Model), s.Items.Count.ToString(CultureInfo.InvariantCulture),
                     (s.Accuracy * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%",
                     s.MeanOutputTokens.ToString("0.0", CultureInfo.InvariantCulture), s.TokensPerSecond.ToString("0.0", CultureInfo.InvariantCulture));
-            io.CreateConsole().Write(table);
+            var console = io.CreateConsole();
+            console.Write(table);
+            var groups = scores.SelectMany(s => s.AccuracyByGroup.Select(g => g.Group)).Distinct().ToList();
+            if (groups.Count > 0)
+            {
+                var byGroup = new Table().AddColumns(["model", .. groups.Select(Markup.Escape)]).Caption("accuracy per group (kind or subject)");
+                for (int c = 1; c <= groups.Count; c++) byGroup.Columns[c].RightAligned();
+                foreach (var s in scores)
+                {
+                    var accuracy = s.AccuracyByGroup.ToDictionary(g => g.Group, g => g.Accuracy);
+                    byGroup.AddRow([Markup.Escape(s.Model), .. groups.Select(g => accuracy.TryGetValue(g, out double a)
+                        ? (a * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "–")]);
+                }
+                console.Write(byGroup);
+            }
 
             if (result.GetValue(json) is { } j) EvalReport.WriteJson(j, scores, dataPath, options);
             if (result.GetValue(markdown) is { } m) EvalReport.WriteMarkdown(m, scores, dataPath, options);

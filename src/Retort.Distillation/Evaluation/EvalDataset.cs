@@ -7,7 +7,8 @@ namespace Retort.Distillation.Evaluation;
 /// <summary>
 /// Reads evaluation sets as users have them: GSM8K ({"question","answer"} with "#### 42" closing the
 /// answer), MATH-500 ({"problem","solution","answer"}, or only a solution with a \boxed{} answer), and
-/// Retort's tasks.jsonl ({"prompt","answer"}). Ids come from "id" or "unique_id", else the line number.
+/// Retort's tasks.jsonl ({"prompt","answer"}). Ids come from "id" or "unique_id", else the line number;
+/// the group that splits the accuracy from "kind" (Retort's task families) or "subject" (MATH).
 /// </summary>
 public static class EvalDataset
 {
@@ -36,6 +37,6 @@ public static class EvalDataset
         };
         if (string.IsNullOrEmpty(reference))
             throw new RetortException($"{line.Where}: no reference answer (expected \"answer\", or a \"solution\" with \\boxed{{}})");
-        return new EvalItem(id, question, reference);
+        return new EvalItem(id, question, reference, line.GetString("kind", "subject"));
     }
 }

@@ -1,4 +1,7 @@
 namespace Retort.Distillation.Evaluation;
 
-/// <summary>One evaluation problem: the question the model sees and the reference answer it is scored against.</summary>
-public sealed record EvalItem(string Id, string Question, string Reference);
+/// <summary>
+/// One evaluation problem: the question the model sees and the reference answer it is scored against.
+/// <see cref="Group"/> (a task family, MATH's subject) splits the accuracy when the file has one.
+/// </summary>
+public sealed record EvalItem(string Id, string Question, string Reference, string? Group = null);

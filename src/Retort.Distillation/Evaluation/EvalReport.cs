@@ -20,6 +20,7 @@ public static class EvalReport
                 {
                     ["id"] = item.Id,
                     ["reference"] = item.Reference,
+                    ["group"] = item.Group,
                     ["pass_at_1"] = item.PassAt1,
                     ["samples"] = new JsonArray(item.Samples.Select(x => (JsonNode)new JsonObject
                     {
@@ -37,6 +38,7 @@ public static class EvalReport
                 ["accuracy"] = s.Accuracy,
                 ["mean_output_tokens"] = s.MeanOutputTokens,
                 ["tokens_per_second"] = s.TokensPerSecond,
+                ["accuracy_by_group"] = new JsonObject(s.AccuracyByGroup.Select(g => KeyValuePair.Create(g.Group, (JsonNode?)g.Accuracy))),
                 ["results"] = items,
             });
         }
@@ -61,6 +63,18 @@ public static class EvalReport
         md.Append("| --- | ---: | ---: | ---: | ---: |\n");
         foreach (var s in scores)
             md.Append(Inv($"| {s.Model.Replace("|", "\\|")} | {s.Items.Count} | {s.Accuracy * 100:0.0}% | {s.MeanOutputTokens:0.0} | {s.TokensPerSecond:0.0} |\n"));
+        var groups = scores.SelectMany(s => s.AccuracyByGroup.Select(g => (g.Group, g.Items))).DistinctBy(g => g.Group).ToList();
+        if (groups.Count == 0) return md.ToString();
+        md.Append("\nAccuracy per group (problems in brackets):\n\n");
+        md.Append("| model | " + string.Join(" | ", groups.Select(g => Inv($"{g.Group.Replace("|", "\\|")} ({g.Items})"))) + " |\n");
+        md.Append("| --- |" + string.Concat(groups.Select(_ => " ---: |")) + "\n");
+        foreach (var s in scores)
+        {
+            var byGroup = s.AccuracyByGroup.ToDictionary(g => g.Group, g => g.Accuracy);
+            md.Append(Inv($"| {s.Model.Replace("|", "\\|")} |"));
+            foreach (var g in groups) md.Append(byGroup.TryGetValue(g.Group, out double a) ? Inv($" {a * 100:0.0}% |") : " – |");
+            md.Append('\n');
+        }
         return md.ToString();
     }
 

@@ -28,7 +28,7 @@ public static class Evaluator
             int count = Interlocked.Increment(ref done);
             options.Progress?.Report(count);
         });
-        var itemResults = items.Select((item, i) => new ItemResult(item.Id, item.Reference, results[i])).ToList();
+        var itemResults = items.Select((item, i) => new ItemResult(item.Id, item.Reference, results[i], item.Group)).ToList();
         return new ModelScore(model.Name, options.Samples, itemResults, tokens, TimeSpan.FromTicks(elapsedTicks));
     }
 

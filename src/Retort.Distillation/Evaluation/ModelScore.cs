@@ -10,6 +10,12 @@ public sealed record ModelScore(string Model, int SamplesPerItem, IReadOnlyList<
 
     public double MeanOutputTokens => SampleCount == 0 ? 0 : OutputTokens / (double)SampleCount;
 
+    /// <summary>Accuracy per group (task family, subject), in order of first appearance; empty when no item has one.</summary>
+    public IReadOnlyList<(string Group, int Items, double Accuracy)> AccuracyByGroup =>
+        Items.Any(i => i.Group != null)
+            ? Items.GroupBy(i => i.Group ?? "(none)").Select(g => (g.Key, g.Count(), g.Average(i => i.PassAt1))).ToList()
+            : [];
+
     /// <summary>Output tokens per second of generation (0 when the model reported no token counts).</summary>
     public double TokensPerSecond => GenerationTime.TotalSeconds > 0 ? OutputTokens / GenerationTime.TotalSeconds : 0;
 }

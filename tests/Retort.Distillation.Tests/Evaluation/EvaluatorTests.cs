@@ -34,6 +34,7 @@ public sealed class EvaluatorTests
         var math = EvalDataset.Load(temp.File("math.jsonl"));
         Assert.Equal(["\\frac{14}{3}", "\\left( 3, \\frac{\\pi}{2} \\right)"], math.Select(i => i.Reference));
         Assert.Equal("test/algebra/1.json", math[0].Id);
+        Assert.Equal(["Algebra", null], math.Select(i => i.Group));
 
         var tasks = EvalDataset.Load(temp.File("tasks.jsonl"));
         Assert.Equal(new EvalItem("t-1", "Solve for x: 2x = 4", "2"), Assert.Single(tasks));
@@ -88,6 +89,35 @@ public sealed class EvaluatorTests
         string md = EvalReport.ToMarkdown([score, halfScore], "set.jsonl", new EvalOptions());
         Assert.Contains("| right | 4 | 100.0% | 10.0 | 100.0 |", md);
         Assert.Contains("| half | 4 | 50.0% | 10.0 | 100.0 |", md);
+    }
+
+    [Fact]
+    public async Task AccuracyIsSplitByTheItemsGroups()
+    {
+        // Two families: the model gets both chickens-rabbits problems right and one of the two syllogisms.
+        var items = new[]
+        {
+            new EvalItem("c1", "cage 1", "3", "chickens-rabbits"),
+            new EvalItem("s1", "syllogism 1", "B", "syllogism"),
+            new EvalItem("c2", "cage 2", "5", "chickens-rabbits"),
+            new EvalItem("s2", "syllogism 2", "C", "syllogism"),
+        };
+        var answers = new Dictionary<string, string> { ["cage 1"] = "\\boxed{3}", ["cage 2"] = "\\boxed{5}", ["syllogism 1"] = "B", ["syllogism 2"] = "A" };
+        var score = await Evaluator.EvaluateAsync(new FakeModel("m", answers, wrongOnOddSamples: false), items, new EvalOptions());
+        Assert.Equal([("chickens-rabbits", 2, 1.0), ("syllogism", 2, 0.5)], score.AccuracyByGroup);
+        Assert.Equal(0.75, score.Accuracy);
+
+        string md = EvalReport.ToMarkdown([score], "tasks.jsonl", new EvalOptions());
+        Assert.Contains("| model | chickens-rabbits (2) | syllogism (2) |", md);
+        Assert.Contains("| m | 100.0% | 50.0% |", md);
+        var json = EvalReport.ToJson([score], "tasks.jsonl", new EvalOptions());
+        Assert.Equal(0.5, json["models"]![0]!["accuracy_by_group"]!["syllogism"]!.GetValue<double>());
+        Assert.Equal("syllogism", json["models"]![0]!["results"]![1]!["group"]!.GetValue<string>());
+
+        // Without groups there is no split and no second table.
+        var plain = await Evaluator.EvaluateAsync(new FakeModel("m", answers, wrongOnOddSamples: false), items.Select(i => i with { Group = null }).ToArray(), new EvalOptions());
+        Assert.Empty(plain.AccuracyByGroup);
+        Assert.DoesNotContain("per group", EvalReport.ToMarkdown([plain], "tasks.jsonl", new EvalOptions()));
     }
 
     [Fact]
