@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end distillation demo (issue 7), reproducible from a seed:
-#   1. synthetic zh/en tasks with step-by-step solutions: a training split and a held-out split
+#   1. synthetic zh/en tasks with step-by-step solutions: a training split and a held-out split; training
+#      lines with a held-out prompt are dropped (full: difficulty 1 only)
 #   2. TEACHER (~3.5M parameters) trained from scratch on the solutions (SFT)
 #   3. the teacher's traces on training prompts (distill generate, local teacher, K samples at T 0.6)
 #   4. cleaning: format checks and answer verification against the references (rejection sampling)
@@ -13,7 +14,8 @@
 #
 # usage: bench/distill-demo.sh [--scale toy|small|full] [--seed S] [--out DIR] [--threads N]
 #   toy:   seconds, tiny shapes and tens of steps (what CI runs, see DistillDemoTests)
-#   full:  the run behind the table in docs/distillation.md (~25 minutes on 2 cores)
+#   full:  the run behind the table in docs/distillation.md (about 65 minutes on one core:
+#          taskset -c 1 bench/distill-demo.sh --scale full --threads 1; 40 of them the teacher)
 # A model folder that already holds model.gguf is kept (delete it to train again) and distill generate
 # resumes its traces, so an interrupted run continues where it stopped.
 # RETORT overrides the command (words split on spaces) (default: the Release build of src/Retort.Cli, built if missing).
@@ -40,13 +42,20 @@ else
 fi
 
 # shape of a model: hidden layers heads kv-heads intermediate
+# difficulty: of the training and held-out tasks; heldout_kinds: the families evaluated (see full below)
+all_kinds=chickens-rabbits,linear-equation,arithmetic-chain,dice-probability,syllogism
+easy_kinds=chickens-rabbits,linear-equation,arithmetic-chain,syllogism
 case "$scale" in
-  toy)   train=48;   heldout=6;   teacher=(64 2 2 1 128);  student=(32 1 1 1 64)
+  toy)   train=48;   heldout=6;   difficulty=1-3; heldout_kinds=$all_kinds; teacher=(64 2 2 1 128);  student=(32 1 1 1 64)
          teacher_steps=24;  student_steps=16; batch=4; seq=256; gen_prompts=24;  samples=1; max_new=96;  lr=3e-3 ;;
-  small) train=600;  heldout=40;  teacher=(192 3 3 1 512); student=(96 2 2 1 256)
-         teacher_steps=150; student_steps=120; batch=8; seq=256; gen_prompts=200; samples=2; max_new=200; lr=2e-3 ;;
-  full)  train=4000; heldout=100; teacher=(256 4 4 2 768); student=(128 2 2 1 384)
-         teacher_steps=480; student_steps=360; batch=8; seq=256; gen_prompts=1000; samples=2; max_new=220; lr=2e-3 ;;
+  small) train=2000; heldout=40;  difficulty=1; heldout_kinds=$easy_kinds; teacher=(192 3 3 1 512); student=(96 2 2 1 256)
+         teacher_steps=150; student_steps=120; batch=8; seq=384; gen_prompts=200; samples=2; max_new=256; lr=2e-3 ;;
+  # Difficulty 1 only: at 2200 teacher steps on one core the teacher can learn the easy arithmetic, where on
+  # difficulties 1-3 with 480 steps it learnt only the format (7 %, chance). Dice games of difficulty 1 are
+  # only 12 distinct problems (all 6/11), so none can be held out: they stay in training, not in the evaluation.
+  full)  train=20000; heldout=100; difficulty=1; heldout_kinds=$easy_kinds
+         teacher=(256 4 4 2 768); student=(128 2 2 1 384)
+         teacher_steps=2200; student_steps=700; batch=8; seq=384; gen_prompts=4000; samples=2; max_new=256; lr=2e-3 ;;
   *) echo "error: unknown --scale '$scale' (expected toy, small or full)" >&2; exit 1 ;;
 esac
 
@@ -59,7 +68,8 @@ train_once() {
   if [[ -f "$out_dir/model.gguf" ]]; then echo "$out_dir/model.gguf exists: kept (delete $out_dir to train it again)"; return; fi
   "${retort[@]}" distill train --init-config "$config" --out "$out_dir" "$@"
 }
-log() { printf '\n== %s\n' "$*"; }
+# each stage's line says how long the script has run (minutes:seconds), for the timings in the docs
+log() { printf '\n== [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # the id of a special token in the demo tokenizer (tokenizer.json lists "id" on the line before "content")
 special_id() { grep -B1 -F "\"content\": \"$1\"" "$tokenizer/tokenizer.json" | sed -n 's/.*"id": \([0-9]*\).*/\1/p'; }
@@ -74,9 +84,16 @@ write_config() { # file hidden layers heads kv intermediate
 EOF
 }
 
-log "1. tasks (seed $seed): $train training, $heldout held-out"
-"${retort[@]}" distill tasks --count "$train" --seed "$seed" --with-solutions --out train.jsonl
-"${retort[@]}" distill tasks --count "$heldout" --seed $((seed + 1000)) --out heldout.jsonl
+log "1. tasks (seed $seed, difficulty $difficulty): $train training, $heldout held-out ($heldout_kinds)"
+"${retort[@]}" distill tasks --count "$train" --seed "$seed" --difficulty "$difficulty" --with-solutions --out train-all.jsonl
+"${retort[@]}" distill tasks --count "$heldout" --seed $((seed + 1000)) --difficulty "$difficulty" --kinds "$heldout_kinds" --out heldout.jsonl
+# Easy problems repeat (a difficulty-1 cage has at most 20 chickens and 20 rabbits), so a held-out prompt can
+# also be drawn for training: such training lines are dropped, or the evaluation would partly measure memory.
+# Both files come from the same writer, so a prompt is the same JSON text in each.
+sed -n 's/.*\("prompt":"[^"]*"\).*/\1/p' heldout.jsonl > heldout-prompts.txt
+if [[ $(wc -l < heldout-prompts.txt) -ne $heldout ]]; then echo "error: could not read every prompt of heldout.jsonl" >&2; exit 1; fi
+{ grep -vF -f heldout-prompts.txt train-all.jsonl || [[ $? -eq 1 ]]; } > train.jsonl   # 1: nothing left, not an error
+echo "training set: $(wc -l < train.jsonl) of $train tasks ($(( train - $(wc -l < train.jsonl) )) share a prompt with the held-out set)"
 head -n "$gen_prompts" train.jsonl > prompts.jsonl
 
 write_config teacher-config.json "${teacher[@]}"
@@ -117,3 +134,16 @@ for s in sft kd scratch; do ln -sfn "student-$s/model.gguf" "student-$s.gguf"; d
   --temp 0 --max-tokens "$max_new" --concurrency 4 --threads "$threads" \
   --json eval.json --markdown eval.md --chart eval.png
 cat eval.md
+
+# Right answers per family (the id's prefix) and model, from eval.json's indented lines: "model" opens a
+# model, then each result's "id" comes before its "pass_at_1".
+awk '
+  /^      "model": / { split($0, q, "\""); model = q[4]; models[++nm] = model }
+  /^          "id": / { split($0, q, "\""); fam = q[4]; sub(/-(zh|en)-[0-9]+-[0-9]+$/, "", fam); if (!(fam in seen)) { seen[fam] = 1; fams[++nf] = fam } }
+  /^          "pass_at_1": / { v = $2; sub(/,$/, "", v); right[model, fam] += v; count[model, fam]++ }
+  END {
+    printf "| model |"; for (f = 1; f <= nf; f++) printf " %s |", fams[f]; printf "\n| --- |"; for (f = 1; f <= nf; f++) printf " ---: |"; printf "\n"
+    for (m = 1; m <= nm; m++) { printf "| %s |", models[m]; for (f = 1; f <= nf; f++) printf " %g/%d |", right[models[m], fams[f]], count[models[m], fams[f]]; printf "\n" }
+  }' eval.json > eval-families.md
+echo; cat eval-families.md
+log "done"

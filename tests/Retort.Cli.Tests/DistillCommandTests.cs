@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Retort.Engine.Loading;
 using Retort.Server;
@@ -46,6 +47,39 @@ public sealed class DistillCommandTests : IDisposable
         Assert.Equal(withSolutions.Select(r => r["answer"]!.GetValue<string>()), plain.Select(r => r["answer"]!.GetValue<string>()));
         Assert.Equal(["zh", "en"], withSolutions.Select(r => r["lang"]!.GetValue<string>()).Distinct());
         Assert.Equal(["chickens-rabbits", "dice-probability", "syllogism"], withSolutions.Select(r => r["kind"]!.GetValue<string>()).Distinct());
+    }
+
+    [Fact]
+    public void DifficultyOneWritesOnlyEasyTasksAndTheDefaultMatchesTheOldBuild()
+    {
+        var (code, output, err) = CliRunner.Run("distill", "tasks", "--count", "60", "--seed", "7", "--difficulty", "1", "--with-solutions", "--out", F("easy.jsonl"));
+        Assert.True(code == 0, err);
+        Assert.Contains("difficulty 1)", output);
+        var easy = Records(F("easy.jsonl"));
+        Assert.Equal(60, easy.Count);
+        Assert.All(easy, r => Assert.Equal(1, r["difficulty"]!.GetValue<int>()));
+
+        (code, _, err) = CliRunner.Run("distill", "tasks", "--count", "200", "--seed", "7", "--with-solutions", "--out", F("default.jsonl"));
+        Assert.True(code == 0, err);
+        (code, _, err) = CliRunner.Run("distill", "tasks", "--count", "200", "--seed", "7", "--difficulty", "1-3", "--with-solutions", "--out", F("range.jsonl"));
+        Assert.True(code == 0, err);
+        // SHA-256 of the same command's file from the build before --difficulty existed (commit 0471789).
+        const string old = "8beefdb905e80919795d5ab9d9c284b921c7f3ee95b2812d30ce8072ae0477f9";
+        Assert.Equal(old, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(F("default.jsonl")))));
+        Assert.Equal(File.ReadAllBytes(F("default.jsonl")), File.ReadAllBytes(F("range.jsonl")));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1-4")]
+    [InlineData("3-1")]
+    [InlineData("hard")]
+    public void ABadDifficultyIsAOneLineError(string value)
+    {
+        var (code, _, err) = CliRunner.Run("distill", "tasks", "--difficulty", value, "--out", F("x.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Equal($"error: --difficulty must be 1, 2, 3 or a range such as 1-2 (lower bound first), found '{value}'", err.Trim());
+        Assert.False(File.Exists(F("x.jsonl")));
     }
 
     [Fact]

@@ -18,18 +18,24 @@ internal static class DistillTasksCommand
         var lang = new Option<string>("--lang") { Description = "comma-separated languages: zh, en", DefaultValueFactory = _ => "zh,en" };
         var output = new Option<string>("--out") { Description = "the JSONL file to write (atomically)", Required = true };
         var solutions = new Option<bool>("--with-solutions") { Description = "add the step-by-step reasoning: {\"prompt\",\"reasoning\",\"answer\"} SFT data" };
+        var difficulty = new Option<string>("--difficulty")
+        {
+            Description = "a difficulty (1 easiest, 3 hardest) or a range such as 1-2; the default 1-3 gives the same tasks for a seed as before this option",
+            DefaultValueFactory = _ => DifficultyRange.All.ToString(),
+        };
         var command = new Command("tasks", "Generate synthetic reasoning tasks with verifiable answers (鸡兔同笼, equations, arithmetic, dice, syllogisms)")
         {
-            count, seed, kinds, lang, output, solutions,
+            count, seed, kinds, lang, difficulty, output, solutions,
         };
         command.SetAction(result =>
         {
             var kindList = Split(result.GetValue(kinds)!).Select(TaskNames.ParseKind).Distinct().ToList();
             var langList = Split(result.GetValue(lang)!).Select(TaskNames.ParseLanguage).Distinct().ToList();
-            var tasks = TaskGenerator.Generate(result.GetValue(count), result.GetValue(seed), kindList, langList);
+            var range = DifficultyRange.Parse(result.GetValue(difficulty)!);
+            var tasks = TaskGenerator.Generate(result.GetValue(count), result.GetValue(seed), kindList, langList, range);
             string path = result.GetValue(output)!;
             TaskFile.Write(path, tasks, result.GetValue(solutions));
-            io.Out.WriteLine($"wrote {tasks.Count} tasks ({string.Join(", ", kindList.Select(TaskNames.Name))}; {string.Join(", ", langList.Select(TaskNames.Name))}) to {path}");
+            io.Out.WriteLine($"wrote {tasks.Count} tasks ({string.Join(", ", kindList.Select(TaskNames.Name))}; {string.Join(", ", langList.Select(TaskNames.Name))}; difficulty {range}) to {path}");
             return 0;
         });
         return command;

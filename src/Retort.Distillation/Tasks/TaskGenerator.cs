@@ -9,7 +9,11 @@ namespace Retort.Distillation.Tasks;
 /// </summary>
 public static class TaskGenerator
 {
-    public static IReadOnlyList<ReasoningTask> Generate(int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages)
+    public static IReadOnlyList<ReasoningTask> Generate(int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages) =>
+        Generate(count, seed, kinds, languages, DifficultyRange.All);
+
+    public static IReadOnlyList<ReasoningTask> Generate(
+        int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages, DifficultyRange difficulties)
     {
         if (count < 0) throw new RetortException($"--count must be ≥ 0, found {count}");
         if (kinds.Count == 0) throw new RetortException("no task kinds selected");
@@ -20,7 +24,9 @@ public static class TaskGenerator
             var kind = kinds[i % kinds.Count];
             var language = languages[i / kinds.Count % languages.Count];
             var rng = new SplitMix64(SplitMix64.Mix(seed, (ulong)i));
-            int difficulty = rng.Int(1, 3);
+            // One draw whatever the range, so the rest of the item's stream is unchanged: the full range 1-3
+            // gives exactly the tasks of the runs made before the range could be chosen.
+            int difficulty = rng.Int(difficulties.Min, difficulties.Max);
             var content = kind switch
             {
                 TaskKind.ChickensRabbits => ChickensRabbitsTask.Make(rng, language, difficulty),
