@@ -133,17 +133,6 @@ for s in sft kd scratch; do ln -sfn "student-$s/model.gguf" "student-$s.gguf"; d
 "${retort[@]}" eval teacher.gguf student-sft.gguf student-kd.gguf student-scratch.gguf --data heldout.jsonl \
   --temp 0 --max-tokens "$max_new" --concurrency 4 --threads "$threads" \
   --json eval.json --markdown eval.md --chart eval.png
-cat eval.md
+cat eval.md   # the overall table, then accuracy per task family (each held-out task carries its kind)
 
-# Right answers per family (the id's prefix) and model, from eval.json's indented lines: "model" opens a
-# model, then each result's "id" comes before its "pass_at_1".
-awk '
-  /^      "model": / { split($0, q, "\""); model = q[4]; models[++nm] = model }
-  /^          "id": / { split($0, q, "\""); fam = q[4]; sub(/-(zh|en)-[0-9]+-[0-9]+$/, "", fam); if (!(fam in seen)) { seen[fam] = 1; fams[++nf] = fam } }
-  /^          "pass_at_1": / { v = $2; sub(/,$/, "", v); right[model, fam] += v; count[model, fam]++ }
-  END {
-    printf "| model |"; for (f = 1; f <= nf; f++) printf " %s |", fams[f]; printf "\n| --- |"; for (f = 1; f <= nf; f++) printf " ---: |"; printf "\n"
-    for (m = 1; m <= nm; m++) { printf "| %s |", models[m]; for (f = 1; f <= nf; f++) printf " %g/%d |", right[models[m], fams[f]], count[models[m], fams[f]]; printf "\n" }
-  }' eval.json > eval-families.md
-echo; cat eval-families.md
 log "done"
