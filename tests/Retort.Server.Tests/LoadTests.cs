@@ -75,7 +75,10 @@ public sealed class LoadTests(ServerFixture fixture)
     /// <summary>Asks for a long answer, reads a little of it, and hangs up.</summary>
     private static async Task LeaveMidStreamAsync(Uri address, int i)
     {
-        using var client = new HttpClient { BaseAddress = address };
+        // No draining: by default disposing an unread response makes the handler read on (up to 1 MiB or
+        // 2 s) to reuse the connection, and a fast server finishes the 2000 tokens inside that window,
+        // so the client never hangs up. With MaxResponseDrainSize 0 dispose closes the connection.
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = address };
         using var request = new HttpRequestMessage(HttpMethod.Post, i % 2 == 0 ? "/v1/chat/completions" : "/api/chat")
         {
             Content = Http.JsonBody(new
