@@ -307,13 +307,23 @@ internal static unsafe partial class DotInterleaved
         f.Store(y);
     }
 
-    /// <summary>One sub-block of 32 for 8 rows: Σ nibble·x in two chains, times each row's scale, added to isum.</summary>
+    /// <summary>One sub-block of 32 for 8 rows: Σ nibble·x, times each row's scale, added to isum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> SubBlockQ4_K<T>(sbyte* x, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7, Vector256<int> scale, Vector256<int> isum)
+        where T : struct, IByteMultiplyAdd =>
+        isum + Avx2.MultiplyLow(NibbleDot<T>(Vector256<int>.Zero, x, w0, w1, w2, w3, w4, w5, w6, w7), scale);
+
+    /// <summary>
+    /// start + Σ_k w_k·x[4k..4k+4) per int lane (one row per lane, 32 bytes of x): the integer core of the
+    /// Q4_0 and Q4_K tiles, in two independent chains so consecutive multiply-adds do not wait on each other.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> NibbleDot<T>(Vector256<int> start, sbyte* x, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2,
+        Vector256<byte> w3, Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
         where T : struct, IByteMultiplyAdd
     {
-        var a = T.MulAdd(Vector256<int>.Zero, w0, Broadcast4(x));
+        var a = T.MulAdd(start, w0, Broadcast4(x));
         var c = T.MulAdd(Vector256<int>.Zero, w1, Broadcast4(x + 4));
         a = T.MulAdd(a, w2, Broadcast4(x + 8));
         c = T.MulAdd(c, w3, Broadcast4(x + 12));
@@ -321,7 +331,7 @@ internal static unsafe partial class DotInterleaved
         c = T.MulAdd(c, w5, Broadcast4(x + 20));
         a = T.MulAdd(a, w6, Broadcast4(x + 24));
         c = T.MulAdd(c, w7, Broadcast4(x + 28));
-        return isum + Avx2.MultiplyLow(a + c, scale);
+        return a + c;
     }
 
     /// <summary>Scales a super-block's integer sums by d·dx and subtracts dmin·dx·Σ_s m_s·Σx_s (pairs of sub-blocks per vpmaddwd).</summary>

@@ -155,25 +155,34 @@ internal static unsafe partial class DotInterleaved
         f.Store(y);
     }
 
-    /// <summary>
-    /// One block for 16 rows and one token: two chains of 16-bit pair sums (low and high nibbles),
-    /// widened once by vpmaddwd, the −8·Σx offset added, then scaled into the float accumulator.
-    /// </summary>
+    /// <summary>One block for 16 rows and one token: the nibble sums, the −8·Σx offset, then scaled into the float accumulator.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> BlockQ4_0Wide(sbyte* x, int xsum, float dx, Vector512<float> dw,
         Vector512<byte> l0, Vector512<byte> l1, Vector512<byte> l2, Vector512<byte> l3,
         Vector512<byte> h0, Vector512<byte> h1, Vector512<byte> h2, Vector512<byte> h3, Vector512<float> acc)
     {
-        var lo = Avx512BW.MultiplyAddAdjacent(l0, Broadcast4Wide(x));
-        var hi = Avx512BW.MultiplyAddAdjacent(h0, Broadcast4Wide(x + 16));
-        lo += Avx512BW.MultiplyAddAdjacent(l1, Broadcast4Wide(x + 4));
-        hi += Avx512BW.MultiplyAddAdjacent(h1, Broadcast4Wide(x + 20));
-        lo += Avx512BW.MultiplyAddAdjacent(l2, Broadcast4Wide(x + 8));
-        hi += Avx512BW.MultiplyAddAdjacent(h2, Broadcast4Wide(x + 24));
-        lo += Avx512BW.MultiplyAddAdjacent(l3, Broadcast4Wide(x + 12));
-        hi += Avx512BW.MultiplyAddAdjacent(h3, Broadcast4Wide(x + 28));
-        var sum = Avx512BW.MultiplyAddAdjacent(lo + hi, Vector512<short>.One) + Vector512.Create(-8 * xsum);
+        // Low nibbles hold elements 0..15 of the block, high nibbles 16..31: x in that order.
+        var sum = Avx512BW.MultiplyAddAdjacent(NibbleDotWide(x, l0, l1, l2, l3, h0, h1, h2, h3), Vector512<short>.One) + Vector512.Create(-8 * xsum);
         return Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(sum), dw * Vector512.Create(dx), acc);
+    }
+
+    /// <summary>
+    /// Σ_k w_k·x[4k..4k+4) as 16-bit pair sums per lane (one row per 32-bit lane, 32 bytes of x), in two
+    /// chains: the integer core of the 512-bit Q4_0 and Q4_K tiles. Exact for nibbles (at most 30,720).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector512<short> NibbleDotWide(sbyte* x, Vector512<byte> w0, Vector512<byte> w1, Vector512<byte> w2, Vector512<byte> w3,
+        Vector512<byte> w4, Vector512<byte> w5, Vector512<byte> w6, Vector512<byte> w7)
+    {
+        var a = Avx512BW.MultiplyAddAdjacent(w0, Broadcast4Wide(x));
+        var c = Avx512BW.MultiplyAddAdjacent(w1, Broadcast4Wide(x + 4));
+        a += Avx512BW.MultiplyAddAdjacent(w2, Broadcast4Wide(x + 8));
+        c += Avx512BW.MultiplyAddAdjacent(w3, Broadcast4Wide(x + 12));
+        a += Avx512BW.MultiplyAddAdjacent(w4, Broadcast4Wide(x + 16));
+        c += Avx512BW.MultiplyAddAdjacent(w5, Broadcast4Wide(x + 20));
+        a += Avx512BW.MultiplyAddAdjacent(w6, Broadcast4Wide(x + 24));
+        c += Avx512BW.MultiplyAddAdjacent(w7, Broadcast4Wide(x + 28));
+        return a + c;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -263,16 +272,9 @@ internal static unsafe partial class DotInterleaved
         Vector256<byte> h0, Vector256<byte> h1, Vector256<byte> h2, Vector256<byte> h3, Vector256<float> acc)
         where T : struct, IByteMultiplyAdd
     {
-        // Low nibbles hold elements 0..15 of the block, high nibbles 16..31: two independent chains.
-        var a = T.MulAdd(Vector256.Create(offset), l0, Broadcast4(x));
-        var c = T.MulAdd(Vector256<int>.Zero, h0, Broadcast4(x + 16));
-        a = T.MulAdd(a, l1, Broadcast4(x + 4));
-        c = T.MulAdd(c, h1, Broadcast4(x + 20));
-        a = T.MulAdd(a, l2, Broadcast4(x + 8));
-        c = T.MulAdd(c, h2, Broadcast4(x + 24));
-        a = T.MulAdd(a, l3, Broadcast4(x + 12));
-        c = T.MulAdd(c, h3, Broadcast4(x + 28));
-        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(a + c), dw * Vector256.Create(dx), acc);
+        // Low nibbles hold elements 0..15 of the block, high nibbles 16..31: x in that order.
+        var sum = NibbleDot<T>(Vector256.Create(offset), x, l0, l1, l2, l3, h0, h1, h2, h3);
+        return Fma.MultiplyAdd(Avx.ConvertToVector256Single(sum), dw * Vector256.Create(dx), acc);
     }
 
     /// <summary>One half of a block's 4 chunks as low nibbles (elements 0..15 of each row) and high nibbles (16..31).</summary>

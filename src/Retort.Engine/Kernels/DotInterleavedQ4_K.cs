@@ -92,21 +92,11 @@ internal static unsafe partial class DotInterleaved
         f3.Store(y3);
     }
 
-    /// <summary>One sub-block of 32 for 16 rows: Σ nibble·x as 16-bit pair sums, then scale·sum widened by vpmaddwd and added to isum.</summary>
+    /// <summary>One sub-block of 32 for 16 rows: the 16-bit nibble sums, times the scale and widened by vpmaddwd, added to isum.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> SubBlockQ4_KWide(sbyte* x, Vector512<byte> w0, Vector512<byte> w1, Vector512<byte> w2, Vector512<byte> w3,
-        Vector512<byte> w4, Vector512<byte> w5, Vector512<byte> w6, Vector512<byte> w7, Vector512<short> scale, Vector512<int> isum)
-    {
-        var lo = Avx512BW.MultiplyAddAdjacent(w0, Broadcast4Wide(x));
-        var hi = Avx512BW.MultiplyAddAdjacent(w1, Broadcast4Wide(x + 4));
-        lo += Avx512BW.MultiplyAddAdjacent(w2, Broadcast4Wide(x + 8));
-        hi += Avx512BW.MultiplyAddAdjacent(w3, Broadcast4Wide(x + 12));
-        lo += Avx512BW.MultiplyAddAdjacent(w4, Broadcast4Wide(x + 16));
-        hi += Avx512BW.MultiplyAddAdjacent(w5, Broadcast4Wide(x + 20));
-        lo += Avx512BW.MultiplyAddAdjacent(w6, Broadcast4Wide(x + 24));
-        hi += Avx512BW.MultiplyAddAdjacent(w7, Broadcast4Wide(x + 28));
-        return isum + Avx512BW.MultiplyAddAdjacent(lo + hi, scale);
-    }
+        Vector512<byte> w4, Vector512<byte> w5, Vector512<byte> w6, Vector512<byte> w7, Vector512<short> scale, Vector512<int> isum) =>
+        isum + Avx512BW.MultiplyAddAdjacent(NibbleDotWide(x, w0, w1, w2, w3, w4, w5, w6, w7), scale);
 
     /// <summary>As FinishQ4_K for 16 rows: d·dx·isum − dmin·dx·Σ_s m_s·Σx_s, the same float steps per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
