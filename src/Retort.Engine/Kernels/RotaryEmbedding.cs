@@ -23,20 +23,28 @@ internal sealed class RotaryEmbedding
     {
         _headDim = config.HeadDim;
         _layout = config.RopeLayout;
-        _inverseFrequencies = new float[_headDim / 2];
-        for (int i = 0; i < _inverseFrequencies.Length; i++)
-        {
-            float invFreq = (float)(1.0 / Math.Pow(config.RopeTheta, 2.0 * i / _headDim));
-            if (config.RopeFrequencyFactors is { } f) invFreq /= f[i];
-            if (config.RopeFrequenciesRoundedToBf16) invFreq = Quantization.Fp16.BF16ToFloat(Quantization.Fp16.FloatToBF16(invFreq));
-            _inverseFrequencies[i] = invFreq;
-        }
+        _inverseFrequencies = InverseFrequenciesOf(config);
         // The first 4096 positions up front (2 MiB at head size 128), so generation within them allocates nothing.
         Grow(Math.Clamp(config.ContextLength, 1, 4096));
     }
 
-    /// <summary>The angle per position of each rotary pair (training builds its cos/sin tables from them).</summary>
-    public ReadOnlySpan<float> InverseFrequencies => _inverseFrequencies;
+    /// <summary>
+    /// The angle per position of each rotary pair of a model (training builds its cos/sin tables from
+    /// them without the inference tables a <see cref="RotaryEmbedding"/> precomputes).
+    /// </summary>
+    public static float[] InverseFrequenciesOf(ModelConfig config)
+    {
+        int headDim = config.HeadDim;
+        var frequencies = new float[headDim / 2];
+        for (int i = 0; i < frequencies.Length; i++)
+        {
+            float invFreq = (float)(1.0 / Math.Pow(config.RopeTheta, 2.0 * i / headDim));
+            if (config.RopeFrequencyFactors is { } f) invFreq /= f[i];
+            if (config.RopeFrequenciesRoundedToBf16) invFreq = Quantization.Fp16.BF16ToFloat(Quantization.Fp16.FloatToBF16(invFreq));
+            frequencies[i] = invFreq;
+        }
+        return frequencies;
+    }
 
     /// <summary>Rotates every head in <paramref name="heads"/> (headCount × headDim) in place for one position.</summary>
     public void Apply(Span<float> heads, int position)

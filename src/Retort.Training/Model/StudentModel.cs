@@ -37,7 +37,7 @@ public sealed class StudentModel : IDisposable
         TiedEmbeddings = tied;
         _pool = threads >= 0 ? new WorkerPool(threads) : null;
         _ctx = new StudentContext(_pool, new CausalAttention(config.HeadCount, config.KvHeadCount, config.HeadDim));
-        _inverseFrequencies = new RotaryEmbedding(config).InverseFrequencies.ToArray();
+        _inverseFrequencies = RotaryEmbedding.InverseFrequenciesOf(config);
         _outputVocabulary = config.VocabSize;
         _baseParameters = [];
 
