@@ -84,7 +84,7 @@ public sealed class LoadedModel : IDisposable
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
                 if (gguf.GetInteger(key) is long id) eos.Add((int)id);
-            return new LoadedModel(path, "gguf", store, config, tokenizer, ParseTemplate(source, path), source, eos, threads)
+            return new LoadedModel(path, "gguf", store, config, tokenizer, ParseTemplate(source, chatTemplatePath ?? $"{path}: {origin}"), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
             };
@@ -143,7 +143,7 @@ public sealed class LoadedModel : IDisposable
                     throw new RetortException($"{genConfig}: not valid JSON ({ex.Message})");
                 }
             }
-            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, dir), source, eos, threads)
+            return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, chatTemplatePath ?? $"{dir}: {origin}"), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
             };
@@ -204,7 +204,7 @@ public sealed class LoadedModel : IDisposable
         }
         catch (RetortException ex)
         {
-            throw new RetortException($"{where}: chat template: {ex.Message}");
+            throw new RetortException($"{where}: {ex.Message}");
         }
     }
 

@@ -65,6 +65,7 @@ internal static class Access
                 break;
             case string s when key is long or bool:
             {
+                RenderBudget.ChargeChars(s.Length);
                 var runes = s.EnumerateRunes().ToArray();
                 if (PyOps.TryIndex(runes.Length, IndexOf(key), out int si)) return runes[si].ToString();
                 break;
@@ -102,6 +103,7 @@ internal static class Access
             case object?[] t: return PyOps.SliceIndices(t.Length, start, stop, step).Select(i => t[i]).ToArray();
             case string s:
             {
+                RenderBudget.ChargeChars(s.Length);
                 var runes = s.EnumerateRunes().ToArray();
                 var sb = new StringBuilder();
                 foreach (int i in PyOps.SliceIndices(runes.Length, start, stop, step)) sb.Append(runes[i].ToString());
@@ -191,6 +193,7 @@ internal static class Access
 
     private static object? StrMethod(string s, string name, List<object?> a, Dictionary<string, object?> k)
     {
+        if (name is not ("startswith" or "endswith")) RenderBudget.ChargeChars(s.Length);
         switch (name)
         {
             case "strip": return StripChars(s, OptChars(Bind(name, a, k, ["chars"], [null])[0]), true, true);
@@ -251,8 +254,8 @@ internal static class Access
             case "join":
             {
                 var p = Bind(name, a, k, ["iterable"], [null]);
-                return string.Join(s, PyOps.Iterate(p[0]).Select(x => x is string xs ? xs
-                    : throw new TemplateError($"sequence item: expected str instance, {PyOps.TypeName(x)} found")));
+                return Join(s, PyOps.Iterate(p[0]).Select(x => x as string
+                    ?? throw new TemplateError($"sequence item: expected str instance, {PyOps.TypeName(x)} found")).ToList());
             }
             case "removeprefix": { string x = ReqStr(Bind(name, a, k, ["prefix"], [null])[0], name); return s.StartsWith(x, StringComparison.Ordinal) ? s[x.Length..] : s; }
             case "removesuffix": { string x = ReqStr(Bind(name, a, k, ["suffix"], [null])[0], name); return x.Length > 0 && s.EndsWith(x, StringComparison.Ordinal) ? s[..^x.Length] : s; }
@@ -269,8 +272,20 @@ internal static class Access
     private static string ReqStr(object? v, string fn) =>
         v as string ?? throw new TemplateError($"{fn}() argument must be str, not {PyOps.TypeName(v)}");
 
+    /// <summary>string.Join, refused before it is built when the result would pass the string limit.</summary>
+    public static string Join(string separator, List<string> parts)
+    {
+        long length = (long)separator.Length * Math.Max(0, parts.Count - 1);
+        foreach (string p in parts) length += p.Length;
+        RenderBudget.CheckString(length, "a joined string");
+        return string.Join(separator, parts);
+    }
+
     public static string Replace(string s, string old, string replacement, long count)
     {
+        long hits = old.Length == 0 ? PyOps.CodePoints(s) + 1L : CountOf(s, old);
+        if (count >= 0) hits = Math.Min(hits, count);
+        RenderBudget.CheckString(s.Length + hits * (replacement.Length - (long)old.Length), "a replaced string");
         if (count < 0) return old.Length == 0 ? InsertBetween(s, replacement) : s.Replace(old, replacement, StringComparison.Ordinal);
         var sb = new StringBuilder();
         int pos = 0;
@@ -282,6 +297,13 @@ internal static class Access
             pos = i + old.Length;
         }
         return sb.Append(s, pos, s.Length - pos).ToString();
+    }
+
+    private static long CountOf(string s, string sub)
+    {
+        long n = 0;
+        for (int i = s.IndexOf(sub, StringComparison.Ordinal); i >= 0; i = s.IndexOf(sub, i + sub.Length, StringComparison.Ordinal)) n++;
+        return n;
     }
 
     private static string InsertBetween(string s, string r)
@@ -306,6 +328,7 @@ internal static class Access
                 int st = i;
                 while (i < s.Length && !char.IsWhiteSpace(s[i])) i++;
                 words.Add((st, i));
+                if (words.Count > TemplateLimits.MaxItems) RenderBudget.CheckItems(words.Count, "a split string");
             }
             if (max < 0 || words.Count <= max) return words.Select(w => (object?)s[w.Start..w.End]).ToList();
             if (!fromRight)
@@ -319,6 +342,7 @@ internal static class Access
             return tail;
         }
         if (sep.Length == 0) throw new TemplateError("empty separator");
+        RenderBudget.CheckItems(CountOf(s, sep) + 1, "a split string");
         var all = s.Split(sep);
         if (max < 0 || all.Length - 1 <= max) return all.Select(x => (object?)x).ToList();
         if (!fromRight)
@@ -347,6 +371,7 @@ internal static class Access
             };
             if (brk == 0) { i++; continue; }
             result.Add(s[start..(keepEnds ? i + brk : i)]);
+            if (result.Count > TemplateLimits.MaxItems) RenderBudget.CheckItems(result.Count, "the lines of a string");
             i += brk;
             start = i;
         }
@@ -370,6 +395,7 @@ internal static class Access
 
     private static object? DictMethod(PyDict d, string name, List<object?> a, Dictionary<string, object?> k)
     {
+        if (name != "get") RenderBudget.Charge(d.Count);
         switch (name)
         {
             case "items": Bind(name, a, k, [], []); return d.Select(kv => (object?)new object?[] { kv.Key, kv.Value }).ToList();
@@ -387,6 +413,7 @@ internal static class Access
     private static object? ListMethod(List<object?> l, string name, List<object?> a, Dictionary<string, object?> k)
     {
         var p = Bind(name, a, k, ["value"], [null]);
+        RenderBudget.Charge(l.Count);
         if (name == "count") return (long)l.Count(x => PyOps.Eq(x, p[0]));
         int i = l.FindIndex(x => PyOps.Eq(x, p[0]));
         if (i < 0) throw new TemplateError($"{PyOps.Repr(p[0])} is not in list");

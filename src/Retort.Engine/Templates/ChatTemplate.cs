@@ -15,6 +15,8 @@ public sealed class ChatTemplate
     {
         ArgumentNullException.ThrowIfNull(source);
         Source = source;
+        if (source.Length > TemplateLimits.MaxSourceLength)
+            throw new RetortException($"chat template error: the template is {source.Length:N0} characters long, over the limit of {TemplateLimits.MaxSourceLength:N0}");
         try
         {
             _body = Parser.Parse(source);
@@ -82,7 +84,7 @@ public sealed class ChatTemplate
         }
         catch (TemplateRaise e)
         {
-            throw new RetortException(e.Message, e);
+            throw new RetortException(TemplateError.OneLine(e.Message), e);
         }
         catch (TemplateError e)
         {

@@ -28,25 +28,59 @@ internal sealed class Interpreter
 {
     private enum Signal { None, Break, Continue }
 
-    private const int MaxCallDepth = 500;
-
     private int _loopDepth;
     private int _callDepth;
 
+    // Nesting of Exec and Eval calls in progress, bounded so that no template (recursive macros
+    // included) can take the machine stack down with the process.
+    private int _depth;
+
     public static string Render(List<Stmt> body, Scope globals)
     {
+        using var budget = RenderBudget.Begin();
         var sb = new StringBuilder();
         new Interpreter().Exec(body, new Scope(globals), sb);
         return sb.ToString();
     }
 
+    private void Enter()
+    {
+        if (++_depth > TemplateLimits.MaxRenderDepth)
+            throw new TemplateError($"rendering nests more than {TemplateLimits.MaxRenderDepth} levels of blocks, expressions and macro calls (the limit)");
+        RenderBudget.EnsureStack();
+        RenderBudget.Charge(1);
+    }
+
+    // Every piece of output goes through here, so no render grows past the string limit.
+    private static void Write(StringBuilder sb, string text)
+    {
+        if (sb.Length + (long)text.Length > TemplateLimits.MaxStringLength)
+            RenderBudget.CheckString(sb.Length + (long)text.Length, "the rendered text");
+        RenderBudget.ChargeChars(text.Length);
+        sb.Append(text);
+    }
+
     private Signal Exec(List<Stmt> body, Scope scope, StringBuilder sb)
+    {
+        Enter();
+        try
+        {
+            return ExecBody(body, scope, sb);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private Signal ExecBody(List<Stmt> body, Scope scope, StringBuilder sb)
     {
         foreach (var stmt in body)
         {
             Signal sig;
             try
             {
+                RenderBudget.Charge(1);
                 sig = ExecOne(stmt, scope, sb);
             }
             catch (TemplateError e) when (!e.HasLocation)
@@ -69,10 +103,10 @@ internal sealed class Interpreter
         switch (stmt)
         {
             case DataStmt d:
-                sb.Append(d.Text);
+                Write(sb, d.Text);
                 return Signal.None;
             case EmitStmt e:
-                sb.Append(PyOps.Str(Eval(e.Value, scope)));
+                Write(sb, PyOps.Str(Eval(e.Value, scope)));
                 return Signal.None;
             case IfStmt i:
                 foreach (var (test, branch) in i.Branches)
@@ -102,7 +136,7 @@ internal sealed class Interpreter
                 var callee = Eval(c.Call.Callee, scope);
                 var (args, kwargs) = EvalArgs(c.Call.Args, scope);
                 kwargs["caller"] = caller;
-                sb.Append(PyOps.Str(Invoke(callee, args, kwargs, c.Call)));
+                Write(sb, PyOps.Str(Invoke(callee, args, kwargs, c.Call)));
                 return Signal.None;
             }
             case FilterBlockStmt fb:
@@ -111,7 +145,7 @@ internal sealed class Interpreter
                 Exec(fb.Body, scope, inner);
                 object? value = inner.ToString();
                 foreach (var f in fb.Filters) value = ApplyFilter(f, value, scope);
-                sb.Append(PyOps.Str(value));
+                Write(sb, PyOps.Str(value));
                 return Signal.None;
             }
             case GenerationStmt g:
@@ -134,6 +168,7 @@ internal sealed class Interpreter
             items = [];
             foreach (var item in source)
             {
+                RenderBudget.Charge(1);
                 var probe = new Scope(scope);
                 Bind(f, item, probe);
                 if (PyOps.Truthy(Eval(f.Filter, probe))) items.Add(item);
@@ -149,6 +184,7 @@ internal sealed class Interpreter
         {
             for (int i = 0; i < items.Count; i++)
             {
+                RenderBudget.Charge(1);
                 loop.Index0 = i;
                 var body = new Scope(scope);
                 body.Set("loop", loop);
@@ -221,10 +257,10 @@ internal sealed class Interpreter
             var sb = new StringBuilder();
             int saved = _loopDepth;
             _loopDepth = 0;
-            if (++_callDepth > MaxCallDepth)
+            if (++_callDepth > TemplateLimits.MaxMacroDepth)
             {
                 _callDepth = 0;
-                throw new TemplateError($"maximum macro recursion depth ({MaxCallDepth}) exceeded in '{name}'");
+                throw new TemplateError($"macros call each other more than {TemplateLimits.MaxMacroDepth} levels deep (the limit), in '{name}'");
             }
             try
             {
@@ -242,6 +278,19 @@ internal sealed class Interpreter
     // Expressions ------------------------------------------------------------------------------
 
     public object? Eval(Expr e, Scope scope)
+    {
+        Enter();
+        try
+        {
+            return EvalNode(e, scope);
+        }
+        finally
+        {
+            _depth--;
+        }
+    }
+
+    private object? EvalNode(Expr e, Scope scope)
     {
         switch (e)
         {
@@ -294,7 +343,7 @@ internal sealed class Interpreter
             {
                 var left = Eval(b.Left, scope);
                 var right = Eval(b.Right, scope);
-                if (b.Op == "~") return PyOps.Str(left) + PyOps.Str(right);
+                if (b.Op == "~") return PyOps.Concat(PyOps.Str(left), PyOps.Str(right));
                 return Located(b, () => PyOps.Arith(b.Op, left, right));
             }
             case NegExpr n:

@@ -35,7 +35,7 @@ internal static partial class JinjaFilters
                 string? indent = p[1] switch
                 {
                     null => null,
-                    long n => new string(' ', (int)Math.Max(0, n)),
+                    long n => new string(' ', RenderBudget.CheckWidth(n, "tojson indent")),
                     string s => s,
                     _ => throw new TemplateError("tojson indent must be an int or a string"),
                 };
@@ -49,9 +49,9 @@ internal static partial class JinjaFilters
                 }
                 return PyJson.Dumps(v, indent, itemSep, keySep, PyOps.Truthy(p[3]), PyOps.Truthy(p[0]));
             }
-            case "upper": return PyOps.Str(v).ToUpperInvariant();
-            case "lower": return PyOps.Str(v).ToLowerInvariant();
-            case "title": return JinjaTitle(PyOps.Str(v));
+            case "upper": return Charged(PyOps.Str(v)).ToUpperInvariant();
+            case "lower": return Charged(PyOps.Str(v)).ToLowerInvariant();
+            case "title": return JinjaTitle(Charged(PyOps.Str(v)));
             case "capitalize":
             {
                 string s = PyOps.Str(v);
@@ -68,7 +68,7 @@ internal static partial class JinjaFilters
                 var p = Access.Bind(name, a, k, ["d", "attribute"], ["", null]);
                 var items = PyOps.Iterate(v);
                 if (p[1] is not null) items = items.Select(x => AttrPath(x, p[1])).ToList();
-                return string.Join(PyOps.Str(p[0]), items.Select(PyOps.Str));
+                return Access.Join(PyOps.Str(p[0]), items.Select(PyOps.Str).ToList());
             }
             case "first":
             {
@@ -93,6 +93,7 @@ internal static partial class JinjaFilters
             }
             case "items":
                 Access.Bind(name, a, k, [], []);
+                if (v is PyDict counted) RenderBudget.Charge(counted.Count);
                 return v switch
                 {
                     Undefined => new List<object?>(),
@@ -140,6 +141,7 @@ internal static partial class JinjaFilters
             case "reverse":
                 if (v is string rs)
                 {
+                    RenderBudget.ChargeChars(rs.Length);
                     var runes = rs.EnumerateRunes().Reverse();
                     return string.Concat(runes.Select(r => r.ToString()));
                 }
@@ -154,35 +156,35 @@ internal static partial class JinjaFilters
                 var items = PyOps.Iterate(v);
                 bool cs = PyOps.Truthy(p[1]);
                 var keyed = items.Select(x => (Item: x, Key: SortKey(p[2] is null ? x : AttrPath(x, p[2]), cs))).ToList();
-                var sorted = keyed.OrderBy(t => t.Key, Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"))).ToList();
-                if (PyOps.Truthy(p[0]))
-                {
-                    // Python's reverse sort is still stable: equal keys keep their order.
-                    sorted = keyed.OrderByDescending(t => t.Key, Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"))).ToList();
-                }
-                return sorted.Select(t => t.Item).ToList();
+                return StableSort(keyed, t => t.Key, PyOps.Truthy(p[0])).Select(t => t.Item).ToList();
             }
             case "dictsort":
             {
                 var p = Access.Bind(name, a, k, ["case_sensitive", "by", "reverse"], [false, "key", false]);
                 if (v is not PyDict d) throw new TemplateError($"'{PyOps.TypeName(v)}' object has no attribute 'items'");
                 bool byValue = PyOps.Str(p[1]) == "value";
-                var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
                 var pairs = d.Select(kv => (Pair: (object?)new object?[] { kv.Key, kv.Value }, Key: SortKey(byValue ? kv.Value : kv.Key, PyOps.Truthy(p[0])))).ToList();
-                var ordered = PyOps.Truthy(p[2]) ? pairs.OrderByDescending(t => t.Key, cmp) : pairs.OrderBy(t => t.Key, cmp);
-                return ordered.Select(t => t.Pair).ToList();
+                return StableSort(pairs, t => t.Key, PyOps.Truthy(p[2])).Select(t => t.Pair).ToList();
             }
             case "unique":
             {
                 var p = Access.Bind(name, a, k, ["case_sensitive", "attribute"], [false, null]);
-                var seen = new List<object?>();
+                // Jinja2 keeps a set of the keys seen, so keys must be hashable, as there.
+                var seen = new HashSet<object>(PyKeyComparer.Instance);
+                bool seenNone = false;
                 var result = new List<object?>();
                 foreach (var x in PyOps.Iterate(v))
                 {
                     var key = SortKey(p[1] is null ? x : AttrPath(x, p[1]), PyOps.Truthy(p[0]));
-                    if (seen.Any(s => PyOps.Eq(s, key))) continue;
-                    seen.Add(key);
-                    result.Add(x);
+                    if (key is List<object?> or PyDict or Namespace) throw new TemplateError($"unhashable type: '{PyOps.TypeName(key)}'");
+                    bool added;
+                    if (key is null)
+                    {
+                        added = !seenNone;
+                        seenNone = true;
+                    }
+                    else added = seen.Add(key);
+                    if (added) result.Add(x);
                 }
                 return result;
             }
@@ -247,14 +249,38 @@ internal static partial class JinjaFilters
             case "indent":
             {
                 var p = Access.Bind(name, a, k, ["width", "first", "blank"], [4L, false, false]);
-                string indention = p[0] is string ws ? ws : new string(' ', (int)PyOps.ToDouble(p[0]));
+                string indention = p[0] is string ws ? ws : new string(' ', RenderBudget.CheckWidth((long)PyOps.ToDouble(p[0]), "indent width"));
                 // Jinja2 appends "\n" to the value itself, so anything but a string fails there.
                 if (v is not string text) throw new TemplateError($"unsupported operand type(s) for +=: '{PyOps.TypeName(v)}' and 'str'");
                 return Indent(text, indention, PyOps.Truthy(p[1]), PyOps.Truthy(p[2]));
             }
-            case "wordcount": return (long)WordRegex().Matches(PyOps.Str(v)).Count;
+            case "wordcount": return (long)WordRegex().Matches(Charged(PyOps.Str(v))).Count;
         }
         throw new TemplateError($"unsupported filter '{name}'");
+    }
+
+    // Python's sort, reverse included, is stable: equal keys keep their order, as OrderBy and
+    // OrderByDescending keep it. The sorter wraps what the comparison throws; the template's own
+    // error is what the user must see.
+    private static List<T> StableSort<T>(List<T> items, Func<T, object?> key, bool descending)
+    {
+        RenderBudget.Charge((long)items.Count * (1 + (long)Math.Log2(items.Count + 1)));
+        var cmp = Comparer<object?>.Create((x, y) => PyOps.Compare(x, y, "<"));
+        try
+        {
+            return (descending ? items.OrderByDescending(key, cmp) : items.OrderBy(key, cmp)).ToList();
+        }
+        catch (InvalidOperationException e) when (e.InnerException is TemplateError inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
+    }
+
+    private static string Charged(string s)
+    {
+        RenderBudget.ChargeChars(s.Length);
+        return s;
     }
 
     private static List<object?> SelectOrReject(object? v, List<object?> a, Dictionary<string, object?> k, bool select, Func<object?, object?> project)
@@ -340,13 +366,18 @@ internal static partial class JinjaFilters
         return sb.ToString();
     }
 
-    private static string Escape(string s) =>
-        s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");
+    private static string Escape(string s)
+    {
+        // '&' becomes '&amp;', the longest replacement: four more characters each at most.
+        RenderBudget.CheckString(s.Length + 4L * s.Count(c => c is '&' or '<' or '>' or '"' or '\''), "the escaped text");
+        return s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;").Replace("\"", "&#34;").Replace("'", "&#39;");
+    }
 
     private static string Indent(string s, string indention, bool first, bool blank)
     {
         s += "\n";
         var lines = Access.SplitLines(s, false).Select(x => (string)x!).ToList();
+        RenderBudget.CheckString(s.Length + (long)(lines.Count + 1) * indention.Length, "the indented text");
         string rv;
         if (blank)
         {

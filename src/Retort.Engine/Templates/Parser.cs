@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace Retort.Engine.Templates;
 
 /// <summary>
@@ -9,6 +11,10 @@ internal sealed class Parser
     private readonly List<Token> _tokens;
     private int _pos;
     private int _loopDepth;
+
+    // How deep the tree being built is, counting each link of a chain (a ~ b ~ c, x.a.b, x|f|g)
+    // as a level, since the interpreter recurses once per link.
+    private int _depth;
 
     private Parser(List<Token> tokens) => _tokens = tokens;
 
@@ -27,6 +33,16 @@ internal sealed class Parser
     private Token Next() => _tokens[_pos++];
 
     private static TemplateError Error(Token t, string message) => new(message, t.Line, t.Column);
+
+    // One level deeper, refused past the nesting limit; callers give the levels back with Rise.
+    private void Deepen(Token at)
+    {
+        if (++_depth > TemplateLimits.MaxNesting)
+            throw Error(at, $"the template nests expressions and blocks more than {TemplateLimits.MaxNesting} levels deep (the limit)");
+        RenderBudget.EnsureStack();
+    }
+
+    private void Rise(int levels) => _depth -= levels;
 
     private Token Expect(TokenKind kind, string? value = null)
     {
@@ -82,7 +98,9 @@ internal sealed class Parser
                         return (body, name.Value);
                     }
                     _pos += 2;
+                    Deepen(name);
                     body.Add(ParseStatement(name));
+                    Rise(1);
                     break;
                 default:
                     throw Error(t, $"unexpected '{t.Value}'");
@@ -282,15 +300,19 @@ internal sealed class Parser
     public Expr ParseExpression()
     {
         var first = Peek;
+        Deepen(first);
+        int links = 1;
         var e = ParseOr();
         while (Peek.IsName("if"))
         {
-            _pos++;
+            Deepen(Next());
+            links++;
             var test = ParseOr();
             Expr? otherwise = null;
             if (Accept(TokenKind.Name, "else")) otherwise = ParseExpression();
             e = new CondExpr(test, e, otherwise, first.Line, first.Column);
         }
+        Rise(links);
         return e;
     }
 
@@ -300,22 +322,30 @@ internal sealed class Parser
     private Expr ParseOr()
     {
         var left = ParseAnd();
+        int links = 0;
         while (Peek.IsName("or"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new AndOrExpr(false, left, ParseAnd(), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
     private Expr ParseAnd()
     {
         var left = ParseNot();
+        int links = 0;
         while (Peek.IsName("and"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new AndOrExpr(true, left, ParseNot(), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
@@ -324,7 +354,10 @@ internal sealed class Parser
         if (Peek.IsName("not"))
         {
             var t = Next();
-            return new NotExpr(ParseNot(), t.Line, t.Column);
+            Deepen(t);
+            var operand = ParseNot();
+            Rise(1);
+            return new NotExpr(operand, t.Line, t.Column);
         }
         return ParseCompare();
     }
@@ -362,44 +395,60 @@ internal sealed class Parser
     private Expr ParseMath1()
     {
         var left = ParseConcat();
+        int links = 0;
         while (Peek.IsOp("+") || Peek.IsOp("-"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new BinaryExpr(t.Value, left, ParseConcat(), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
     private Expr ParseConcat()
     {
         var left = ParseMath2();
+        int links = 0;
         while (Peek.IsOp("~"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new BinaryExpr("~", left, ParseMath2(), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
     private Expr ParseMath2()
     {
         var left = ParsePow();
+        int links = 0;
         while (Peek.IsOp("*") || Peek.IsOp("/") || Peek.IsOp("//") || Peek.IsOp("%"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new BinaryExpr(t.Value, left, ParsePow(), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
     private Expr ParsePow()
     {
         var left = ParseUnary(true);
+        int links = 0;
         while (Peek.IsOp("**"))
         {
             var t = Next();
+            Deepen(t);
+            links++;
             left = new BinaryExpr("**", left, ParseUnary(true), t.Line, t.Column);
         }
+        Rise(links);
         return left;
     }
 
@@ -410,7 +459,9 @@ internal sealed class Parser
         if (t.IsOp("-") || t.IsOp("+"))
         {
             _pos++;
+            Deepen(t);
             node = new NegExpr(ParseUnary(false), t.Value == "-", t.Line, t.Column);
+            Rise(1);
         }
         else
         {
@@ -434,9 +485,11 @@ internal sealed class Parser
                 };
             case TokenKind.String:
             {
-                string s = t.Value;
-                while (Peek.Kind == TokenKind.String) s += Next().Value;
-                return new LiteralExpr(s, t.Line, t.Column);
+                if (Peek.Kind != TokenKind.String) return new LiteralExpr(t.Value, t.Line, t.Column);
+                // Adjacent literals join ('a' 'b' is 'ab'); a builder keeps a long run linear.
+                var joined = new StringBuilder(t.Value);
+                while (Peek.Kind == TokenKind.String) joined.Append(Next().Value);
+                return new LiteralExpr(joined.ToString(), t.Line, t.Column);
             }
             case TokenKind.Int:
             case TokenKind.Float:
@@ -491,9 +544,15 @@ internal sealed class Parser
 
     private Expr ParsePostfix(Expr node)
     {
+        int links = 0;
         while (true)
         {
             var t = Peek;
+            if (t.IsOp(".") || t.IsOp("[") || t.IsOp("("))
+            {
+                Deepen(t);
+                links++;
+            }
             if (t.IsOp("."))
             {
                 _pos++;
@@ -512,7 +571,11 @@ internal sealed class Parser
                 _pos++;
                 node = new CallExpr(node, ParseArguments(), t.Line, t.Column);
             }
-            else return node;
+            else
+            {
+                Rise(links);
+                return node;
+            }
         }
     }
 
@@ -566,6 +629,8 @@ internal sealed class Parser
         var list = new List<FilterExpr>();
         do
         {
+            if (list.Count >= TemplateLimits.MaxNesting)
+                throw Error(Peek, $"the template chains more than {TemplateLimits.MaxNesting} filters (the limit)");
             var name = Expect(TokenKind.Name);
             if (!JinjaFilters.IsKnown(name.Value)) throw Error(name, $"unsupported filter '{name.Value}'");
             var args = Accept(TokenKind.Op, "(") ? ParseArguments() : Arguments.None;
@@ -578,8 +643,14 @@ internal sealed class Parser
 
     private Expr ParseFilterAndTests(Expr node)
     {
+        int links = 0;
         while (true)
         {
+            if (Peek.IsOp("|") || Peek.IsName("is"))
+            {
+                Deepen(Peek);
+                links++;
+            }
             if (Peek.IsOp("|"))
             {
                 _pos++;
@@ -608,7 +679,11 @@ internal sealed class Parser
                 else args = Arguments.None;
                 node = new TestExpr(node, testName, args, negated, name.Line, name.Column);
             }
-            else return node;
+            else
+            {
+                Rise(links);
+                return node;
+            }
         }
     }
 

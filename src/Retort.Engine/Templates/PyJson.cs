@@ -15,6 +15,7 @@ internal static class PyJson
         keySep ??= ": ";
         var sb = new StringBuilder();
         Write(sb, value, indent, itemSep, keySep, sortKeys, 0);
+        RenderBudget.ChargeChars(sb.Length);
         return ensureAscii ? EscapeNonAscii(sb.ToString()) : sb.ToString();
     }
 
@@ -32,6 +33,7 @@ internal static class PyJson
             case PyDict dict:
             {
                 if (dict.Count == 0) { sb.Append("{}"); return; }
+                RenderBudget.CheckValueDepth(level);
                 var pairs = dict.Select(kv => (Key: KeyString(kv.Key), kv.Value)).ToList();
                 if (sortKeys) pairs.Sort((x, y) => string.CompareOrdinal(x.Key, y.Key));
                 sb.Append('{');
@@ -42,6 +44,7 @@ internal static class PyJson
                     WriteString(sb, pairs[i].Key);
                     sb.Append(keySep);
                     Write(sb, pairs[i].Value, indent, itemSep, keySep, sortKeys, level + 1);
+                    RenderBudget.CheckLength(sb.Length, "tojson output");
                 }
                 NewLine(sb, indent, level);
                 sb.Append('}');
@@ -55,12 +58,14 @@ internal static class PyJson
     private static void WriteArray(StringBuilder sb, IReadOnlyList<object?> items, string? indent, string itemSep, string keySep, bool sortKeys, int level)
     {
         if (items.Count == 0) { sb.Append("[]"); return; }
+        RenderBudget.CheckValueDepth(level);
         sb.Append('[');
         for (int i = 0; i < items.Count; i++)
         {
             if (i > 0) sb.Append(itemSep);
             NewLine(sb, indent, level + 1);
             Write(sb, items[i], indent, itemSep, keySep, sortKeys, level + 1);
+            RenderBudget.CheckLength(sb.Length, "tojson output");
         }
         NewLine(sb, indent, level);
         sb.Append(']');
@@ -69,6 +74,7 @@ internal static class PyJson
     private static void NewLine(StringBuilder sb, string? indent, int level)
     {
         if (indent == null) return;
+        RenderBudget.CheckLength(sb.Length + 1 + (long)level * indent.Length, "tojson output");
         sb.Append('\n');
         for (int i = 0; i < level; i++) sb.Append(indent);
     }
@@ -89,6 +95,7 @@ internal static class PyJson
     // which is safe to do after serialization because JSON syntax itself is pure ASCII.
     private static string EscapeNonAscii(string json)
     {
+        RenderBudget.CheckString(json.Length + 5L * json.Count(c => c >= 0x80), "tojson output");
         var sb = new StringBuilder(json.Length);
         foreach (char c in json)
         {

@@ -58,13 +58,91 @@ internal static class PyOps
             case long l: return l.ToString(CultureInfo.InvariantCulture);
             case double d: return FloatRepr(d);
             case string s: return StringRepr(s);
-            case List<object?> list: return "[" + string.Join(", ", list.Select(Repr)) + "]";
-            case object?[] t: return t.Length == 1 ? "(" + Repr(t[0]) + ",)" : "(" + string.Join(", ", t.Select(Repr)) + ")";
-            case PyDict d: return "{" + string.Join(", ", d.Select(kv => Repr(kv.Key) + ": " + Repr(kv.Value))) + "}";
-            case Namespace ns: return "<Namespace " + string.Join(", ", ns.Attributes.Select(kv => kv.Key + "=" + Repr(kv.Value))) + ">";
             case Callable c: return $"<function {c.Name}>";
+            case List<object?> or object?[] or PyDict or Namespace:
+            {
+                var sb = new StringBuilder();
+                AppendRepr(sb, v, 0);
+                return sb.ToString();
+            }
             default: return v.ToString() ?? "";
         }
+    }
+
+    // Containers are written into one builder, so [s] * 100000 with a long s is refused when the
+    // text passes the string limit, not after it was built.
+    private static void AppendRepr(StringBuilder sb, object? v, int depth)
+    {
+        switch (v)
+        {
+            case List<object?> list:
+                RenderBudget.CheckValueDepth(depth);
+                sb.Append('[');
+                for (int i = 0; i < list.Count; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    AppendRepr(sb, list[i], depth + 1);
+                }
+                sb.Append(']');
+                break;
+            case object?[] t:
+                RenderBudget.CheckValueDepth(depth);
+                sb.Append('(');
+                for (int i = 0; i < t.Length; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    AppendRepr(sb, t[i], depth + 1);
+                }
+                sb.Append(t.Length == 1 ? ",)" : ")");
+                break;
+            case PyDict d:
+            {
+                RenderBudget.CheckValueDepth(depth);
+                sb.Append('{');
+                bool first = true;
+                foreach (var kv in d)
+                {
+                    if (!first) sb.Append(", ");
+                    first = false;
+                    AppendRepr(sb, kv.Key, depth + 1);
+                    sb.Append(": ");
+                    AppendRepr(sb, kv.Value, depth + 1);
+                }
+                sb.Append('}');
+                break;
+            }
+            case Namespace ns:
+            {
+                RenderBudget.CheckValueDepth(depth);
+                sb.Append("<Namespace ");
+                bool first = true;
+                foreach (var kv in ns.Attributes)
+                {
+                    if (!first) sb.Append(", ");
+                    first = false;
+                    sb.Append(kv.Key).Append('=');
+                    AppendRepr(sb, kv.Value, depth + 1);
+                }
+                sb.Append('>');
+                break;
+            }
+            default:
+            {
+                string piece = Repr(v);
+                RenderBudget.CheckLength(sb.Length + (long)piece.Length, "a value's text");
+                RenderBudget.ChargeChars(piece.Length);
+                sb.Append(piece);
+                return;
+            }
+        }
+        RenderBudget.CheckLength(sb.Length, "a value's text");
+    }
+
+    /// <summary>The ~ operator: two strings joined, refused past the string limit.</summary>
+    public static string Concat(string a, string b)
+    {
+        RenderBudget.CheckString((long)a.Length + b.Length, "a joined string");
+        return a + b;
     }
 
     /// <summary>CPython's float repr: shortest round-trip digits, scientific outside 1e-4..1e16.</summary>
@@ -160,7 +238,9 @@ internal static class PyOps
         _ => throw new TemplateError($"expected a number, found {TypeName(v)}"),
     };
 
-    public static bool Eq(object? a, object? b)
+    public static bool Eq(object? a, object? b) => Eq(a, b, 0);
+
+    private static bool Eq(object? a, object? b, int depth)
     {
         if (a is Undefined || b is Undefined) return a is Undefined && b is Undefined;
         if (a is null || b is null) return a is null && b is null;
@@ -172,12 +252,14 @@ internal static class PyOps
         switch (a)
         {
             case string sa: return b is string sb && sa == sb;
-            case List<object?> la: return b is List<object?> lb && SeqEq(la, lb);
-            case object?[] ta: return b is object?[] tb && SeqEq(ta, tb);
+            case List<object?> la: return b is List<object?> lb && SeqEq(la, lb, depth);
+            case object?[] ta: return b is object?[] tb && SeqEq(ta, tb, depth);
             case PyDict da:
                 if (b is not PyDict db || da.Count != db.Count) return false;
+                RenderBudget.CheckValueDepth(depth);
+                RenderBudget.Charge(da.Count);
                 foreach (var kv in da)
-                    if (!db.TryGetValue(kv.Key, out var other) || !Eq(kv.Value, other)) return false;
+                    if (!db.TryGetValue(kv.Key, out var other) || !Eq(kv.Value, other, depth + 1)) return false;
                 return true;
             default: return ReferenceEquals(a, b);
         }
@@ -185,15 +267,19 @@ internal static class PyOps
 
     private static long AsLong(object v) => v switch { long l => l, bool b => b ? 1 : 0, _ => 0 };
 
-    private static bool SeqEq(IReadOnlyList<object?> a, IReadOnlyList<object?> b)
+    private static bool SeqEq(IReadOnlyList<object?> a, IReadOnlyList<object?> b, int depth)
     {
         if (a.Count != b.Count) return false;
+        RenderBudget.CheckValueDepth(depth);
+        RenderBudget.Charge(a.Count);
         for (int i = 0; i < a.Count; i++)
-            if (!Eq(a[i], b[i])) return false;
+            if (!Eq(a[i], b[i], depth + 1)) return false;
         return true;
     }
 
-    public static int Compare(object? a, object? b, string op)
+    public static int Compare(object? a, object? b, string op) => Compare(a, b, op, 0);
+
+    private static int Compare(object? a, object? b, string op, int depth)
     {
         if (a is Undefined u) throw u.Fail();
         if (b is Undefined ub) throw ub.Fail();
@@ -207,26 +293,34 @@ internal static class PyOps
         {
             var la = (IReadOnlyList<object?>)a;
             var lb = (IReadOnlyList<object?>)b;
+            RenderBudget.CheckValueDepth(depth);
+            RenderBudget.Charge(Math.Min(la.Count, lb.Count));
             for (int i = 0; i < Math.Min(la.Count, lb.Count); i++)
             {
-                if (Eq(la[i], lb[i])) continue;
-                return Compare(la[i], lb[i], op);
+                if (Eq(la[i], lb[i], depth + 1)) continue;
+                return Compare(la[i], lb[i], op, depth + 1);
             }
             return la.Count.CompareTo(lb.Count);
         }
         throw new TemplateError($"'{op}' not supported between instances of '{TypeName(a)}' and '{TypeName(b)}'");
     }
 
-    public static List<object?> Iterate(object? v) => v switch
+    public static List<object?> Iterate(object? v)
     {
-        Undefined => [],
-        List<object?> l => [.. l],
-        object?[] t => [.. t],
-        PyDict d => [.. d.Keys],
-        string s => [.. s.EnumerateRunes().Select(r => (object?)r.ToString())],
-        LoopInfo => throw new TemplateError("'LoopContext' object is not iterable"),
-        _ => throw new TemplateError($"'{TypeName(v)}' object is not iterable"),
-    };
+        switch (v)
+        {
+            case Undefined: return [];
+            case List<object?> l: RenderBudget.Charge(l.Count); return [.. l];
+            case object?[] t: RenderBudget.Charge(t.Length); return [.. t];
+            case PyDict d: RenderBudget.Charge(d.Count); return [.. d.Keys];
+            case string s:
+                // One string per character costs ~30 bytes each: counted as items, not characters.
+                RenderBudget.CheckItems(s.Length, "the characters of a string");
+                return [.. s.EnumerateRunes().Select(r => (object?)r.ToString())];
+            case LoopInfo: throw new TemplateError("'LoopContext' object is not iterable");
+            default: throw new TemplateError($"'{TypeName(v)}' object is not iterable");
+        }
+    }
 
     public static long Len(object? v) => v switch
     {
@@ -241,6 +335,7 @@ internal static class PyOps
 
     public static int CodePoints(string s)
     {
+        RenderBudget.ChargeChars(s.Length);
         int n = 0;
         foreach (var _ in s.EnumerateRunes()) n++;
         return n;
@@ -254,9 +349,10 @@ internal static class PyOps
             case string s:
                 if (item is Undefined u) throw u.Fail();
                 if (item is not string needle) throw new TemplateError($"'in <string>' requires string as left operand, not {TypeName(item)}");
+                RenderBudget.ChargeChars(s.Length);
                 return s.Contains(needle, StringComparison.Ordinal);
-            case List<object?> l: return l.Any(x => Eq(x, item));
-            case object?[] t: return t.Any(x => Eq(x, item));
+            case List<object?> l: RenderBudget.Charge(l.Count); return l.Any(x => Eq(x, item));
+            case object?[] t: RenderBudget.Charge(t.Length); return t.Any(x => Eq(x, item));
             case PyDict d: return item is not null && item is not Undefined && d.ContainsKey(item);
             case Namespace ns: return item is string k && ns.Attributes.ContainsKey(k);
             default: throw new TemplateError($"argument of type '{TypeName(container)}' is not iterable");
@@ -268,9 +364,17 @@ internal static class PyOps
         FailUndefined(a, b);
         if (IsNumber(a) && IsNumber(b))
             return a is double || b is double ? (object)(ToDouble(a) + ToDouble(b)) : (object)Checked(() => checked(AsLong(a!) + AsLong(b!)));
-        if (a is string sa && b is string sb) return sa + sb;
-        if (a is List<object?> la && b is List<object?> lb) return new List<object?>([.. la, .. lb]);
-        if (a is object?[] ta && b is object?[] tb) return (object?[])[.. ta, .. tb];
+        if (a is string sa && b is string sb) return Concat(sa, sb);
+        if (a is List<object?> la && b is List<object?> lb)
+        {
+            RenderBudget.CheckItems((long)la.Count + lb.Count, "a joined list");
+            return new List<object?>([.. la, .. lb]);
+        }
+        if (a is object?[] ta && b is object?[] tb)
+        {
+            RenderBudget.CheckItems((long)ta.Length + tb.Length, "a joined tuple");
+            return (object?[])[.. ta, .. tb];
+        }
         if (a is string) throw new TemplateError($"can only concatenate str (not \"{TypeName(b)}\") to str");
         if (a is List<object?>) throw new TemplateError($"can only concatenate list (not \"{TypeName(b)}\") to list");
         if (a is object?[]) throw new TemplateError($"can only concatenate tuple (not \"{TypeName(b)}\") to tuple");
@@ -284,14 +388,24 @@ internal static class PyOps
         if (op == "*" && (IsSequence(a) && b is long or bool || IsSequence(b) && a is long or bool))
         {
             var (seq, times) = IsSequence(a) ? (a, AsLong(b!)) : (b, AsLong(a!));
-            int n = (int)Math.Clamp(times, 0, int.MaxValue);
-            return seq switch
+            long n = Math.Max(times, 0);
+            switch (seq)
             {
-                string str => Repeat(str, n),
-                List<object?> list => Enumerable.Range(0, n).SelectMany(_ => list).ToList(),
-                object?[] tuple => (object)Enumerable.Range(0, n).SelectMany(_ => tuple).ToArray(),
-                _ => throw BadOperands(op, a, b),
-            };
+                case string str:
+                    if (str.Length == 0 || n == 0) return "";
+                    RenderBudget.CheckString(n > TemplateLimits.MaxStringLength ? n : str.Length * n, "a repeated string");
+                    return Repeat(str, (int)n);
+                case List<object?> list:
+                    if (list.Count == 0 || n == 0) return new List<object?>();
+                    RenderBudget.CheckItems(n > TemplateLimits.MaxItems ? n : list.Count * n, "a repeated list");
+                    return Enumerable.Range(0, (int)n).SelectMany(_ => list).ToList();
+                case object?[] tuple:
+                    if (tuple.Length == 0 || n == 0) return Array.Empty<object?>();
+                    RenderBudget.CheckItems(n > TemplateLimits.MaxItems ? n : tuple.Length * n, "a repeated tuple");
+                    return Enumerable.Range(0, (int)n).SelectMany(_ => tuple).ToArray();
+                default:
+                    throw BadOperands(op, a, b);
+            }
         }
         if (op == "%" && a is string fmt) return PercentFormat(fmt, b);
         if (op == "*" && (IsSequence(a) && !IsNumber(b) || IsSequence(b) && !IsNumber(a)))
@@ -320,12 +434,7 @@ internal static class PyOps
                 long la = AsLong(a!), lb = AsLong(b!);
                 return la - FloorDiv(la, lb) * lb;
             case "**":
-                if (!isFloat && AsLong(b!) >= 0)
-                {
-                    long result = 1, bas = AsLong(a!);
-                    for (long i = 0; i < AsLong(b!); i++) result = Checked(() => checked(result * bas));
-                    return result;
-                }
+                if (!isFloat && AsLong(b!) >= 0) return IntPow(AsLong(a!), AsLong(b!));
                 return Math.Pow(ToDouble(a), ToDouble(b));
         }
         throw BadOperands(op, a, b);
@@ -342,6 +451,19 @@ internal static class PyOps
         {
             throw new TemplateError("integer overflow: values beyond 64 bits are not supported");
         }
+    }
+
+    // Square and multiply: at most 63 squarings whatever the exponent (1 ** 10**18 included).
+    private static long IntPow(long bas, long exp)
+    {
+        long result = 1;
+        while (exp > 0)
+        {
+            if ((exp & 1) != 0) result = Checked(() => checked(result * bas));
+            exp >>= 1;
+            if (exp > 0) bas = Checked(() => checked(bas * bas));
+        }
+        return result;
     }
 
     private static bool IsSequence(object? v) => v is string or List<object?> or object?[];
@@ -373,8 +495,8 @@ internal static class PyOps
             char spec = fmt[i];
             bool leftAlign = flags.StartsWith('-');
             string[] wp = flags.TrimStart('-').Split('.');
-            int width = wp[0].Length > 0 ? int.Parse(wp[0], CultureInfo.InvariantCulture) : 0;
-            int? precision = wp.Length > 1 ? (wp[1].Length > 0 ? int.Parse(wp[1], CultureInfo.InvariantCulture) : 0) : null;
+            int width = wp[0].Length > 0 ? FormatNumber(wp[0], "field width") : 0;
+            int? precision = wp.Length > 1 ? (wp[1].Length > 0 ? FormatNumber(wp[1], "precision") : 0) : null;
             if (next >= values.Length) throw new TemplateError("not enough arguments for format string");
             object? v = values[next++];
             string piece = spec switch
@@ -387,12 +509,21 @@ internal static class PyOps
                     : throw new TemplateError($"must be real number, not {TypeName(v)}"),
                 _ => throw new TemplateError($"unsupported format character '{spec}'"),
             };
+            RenderBudget.CheckLength(sb.Length + (long)Math.Max(width, piece.Length), "a '%' formatted string");
+            RenderBudget.ChargeChars(Math.Max(width, piece.Length));
             sb.Append(leftAlign ? piece.PadRight(width) : piece.PadLeft(width));
         }
         // CPython skips this check for a lone list or dict argument (they support subscripting).
         if (next < values.Length && args is not (List<object?> or PyDict))
             throw new TemplateError("not all arguments converted during string formatting");
         return sb.ToString();
+    }
+
+    private static int FormatNumber(string digits, string what)
+    {
+        if (digits.Contains('-') || digits.Contains('.')) throw new TemplateError($"unsupported format flags in '%{digits}'");
+        long n = digits.Length > 9 ? long.MaxValue : long.Parse(digits, CultureInfo.InvariantCulture);
+        return RenderBudget.CheckWidth(n, $"'%' format {what}");
     }
 
     private static void FailUndefined(object? a, object? b)
@@ -436,6 +567,7 @@ internal static class PyOps
             lo = Clamp(start, count, count - 1, -1, count - 1);
             hi = Clamp(stop, count, -1, -1, count - 1);
         }
+        RenderBudget.Charge(count);
         var result = new List<int>();
         if (st > 0) for (long i = lo; i < hi; i += st) result.Add((int)i);
         else for (long i = lo; i > hi; i += st) result.Add((int)i);

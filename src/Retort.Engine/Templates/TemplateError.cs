@@ -21,7 +21,32 @@ internal class TemplateError : Exception
     public TemplateError At(int line, int column) => HasLocation ? this : new TemplateError(Message, line, column);
 
     public string Describe() =>
-        HasLocation ? $"chat template error at line {Line}, column {Column}: {Message}" : $"chat template error: {Message}";
+        HasLocation ? $"chat template error at line {Line}, column {Column}: {OneLine(Message)}" : $"chat template error: {OneLine(Message)}";
+
+    /// <summary>
+    /// Messages quote template text and values, which may hold line breaks or be huge; the user
+    /// gets one line of bounded length, with breaks and control characters written as escapes.
+    /// </summary>
+    public static string OneLine(string message)
+    {
+        const int MaxLength = 400;
+        var sb = new System.Text.StringBuilder(Math.Min(message.Length, MaxLength + 16));
+        foreach (char c in message)
+        {
+            if (sb.Length >= MaxLength)
+            {
+                sb.Append(" [...]");
+                break;
+            }
+            if (c == '\n') sb.Append("\\n");
+            else if (c == '\r') sb.Append("\\r");
+            else if (c == '\t') sb.Append("\\t");
+            else if (char.IsControl(c))
+                sb.Append("\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
 }
 
 /// <summary>raise_exception(...) from the template: its message reaches the user unchanged.</summary>

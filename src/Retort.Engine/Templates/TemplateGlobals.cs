@@ -74,6 +74,7 @@ internal static class TemplateGlobals
             if (list.Count >= 100_000) throw new TemplateError("Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).");
             list.Add(i);
         }
+        RenderBudget.Charge(list.Count);
         return list;
     }
 
