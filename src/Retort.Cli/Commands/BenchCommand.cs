@@ -22,13 +22,14 @@ internal static class BenchCommand
         var reps = new Option<int>("--repetitions", "-r") { Description = "measured repetitions", DefaultValueFactory = _ => 5 };
         var threads = ThreadsOption.Create();
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
-        var cacheType = CacheTypeOption.Create();
+        var cacheType = new CacheTypeOption();
         var seed = new Option<int>("--seed") { Description = "seed of the random token ids", DefaultValueFactory = _ => 1 };
         var command = new Command("bench", "Measure prompt processing and generation speed (like llama-bench)")
         {
-            prompt, gen, reps, threads, json, seed, cacheType,
+            prompt, gen, reps, threads, json, seed,
         };
         model.AddTo(command, withTemplate: false);
+        cacheType.AddTo(command);
         command.SetAction(result =>
         {
             int p = result.GetValue(prompt), n = result.GetValue(gen), r = result.GetValue(reps);
@@ -36,12 +37,12 @@ internal static class BenchCommand
             if (p < 0 || n < 0 || p + n == 0) throw new RetortException($"-p and -n must be non-negative and not both 0, found {p} and {n}");
             if (r < 1) throw new RetortException($"-r must be at least 1, found {r}");
 
-            var kvType = CacheTypeOption.Read(result, cacheType);
+            var kvType = cacheType.Read(result);
             var load = Stopwatch.StartNew();
             using var loaded = model.Load(result, withTemplate: false, threads: t);
             load.Stop();
             var transformer = loaded.Transformer;
-            transformer.CacheType = kvType;
+            CacheTypeOption.Apply(transformer, kvType);
             // Time the steady state: weights finish their background re-layout first (reported apart).
             var interleave = transformer.WaitForInterleaving();
             int vocab = loaded.Config.VocabSize;

@@ -1,26 +1,49 @@
 using System.CommandLine;
-using Retort.Engine;
 using Retort.Engine.Model;
 
 namespace Retort.Cli.Commands;
 
-/// <summary>The --cache-type option shared by run, serve and bench (llama.cpp's -ctk/-ctv in one).</summary>
-internal static class CacheTypeOption
+/// <summary>
+/// --cache-type (both), --cache-type-k and --cache-type-v (llama.cpp's -ctk/-ctv), shared by run,
+/// serve and bench; the defaults are the engine's (<see cref="KvCacheFormat.DefaultKeyType"/>).
+/// </summary>
+internal sealed class CacheTypeOption
 {
-    public static Option<string> Create() => new("--cache-type")
+    private static readonly string Names = string.Join(", ", KvCacheFormat.Names);
+
+    private readonly Option<string?> _both = new("--cache-type")
     {
-        Description = "KV cache storage: f32 (exact, default) or f16 (half the memory)",
-        DefaultValueFactory = _ => "f32",
+        Description = $"KV cache storage for keys and values: {Names} (default: {KvCacheFormat.Name(KvCacheFormat.DefaultKeyType)} keys, {KvCacheFormat.Name(KvCacheFormat.DefaultValueType)} values)",
     };
 
-    public static KvCacheType Read(ParseResult result, Option<string> option)
+    private readonly Option<string?> _keys = new("--cache-type-k", "-ctk") { Description = $"KV cache storage for keys: {Names}" };
+
+    private readonly Option<string?> _values = new("--cache-type-v", "-ctv") { Description = $"KV cache storage for values: {Names}" };
+
+    public void AddTo(Command command)
     {
-        string value = result.GetValue(option) ?? "f32";
-        return value.ToLowerInvariant() switch
-        {
-            "f32" => KvCacheType.F32,
-            "f16" => KvCacheType.F16,
-            _ => throw new RetortException($"--cache-type must be f32 or f16, found '{value}'"),
-        };
+        command.Options.Add(_both);
+        command.Options.Add(_keys);
+        command.Options.Add(_values);
+    }
+
+    /// <summary>The key and value types asked for: -k/-v over --cache-type over the defaults.</summary>
+    public (KvCacheType Key, KvCacheType Value) Read(ParseResult result)
+    {
+        string? both = result.GetValue(_both), k = result.GetValue(_keys), v = result.GetValue(_values);
+        KvCacheType key = k != null ? KvCacheFormat.Parse(k, "--cache-type-k")
+            : both != null ? KvCacheFormat.Parse(both) : KvCacheFormat.DefaultKeyType;
+        KvCacheType value = v != null ? KvCacheFormat.Parse(v, "--cache-type-v")
+            : both != null ? KvCacheFormat.Parse(both) : KvCacheFormat.DefaultValueType;
+        return (key, value);
+    }
+
+    /// <summary>Sets the types on the model's transformer, checked against its head dimension.</summary>
+    public static void Apply(Retort.Engine.Model.Transformer transformer, (KvCacheType Key, KvCacheType Value) types)
+    {
+        KvCacheFormat.Check(transformer.Config, types.Key, "--cache-type-k");
+        KvCacheFormat.Check(transformer.Config, types.Value, "--cache-type-v");
+        transformer.KeyCacheType = types.Key;
+        transformer.ValueCacheType = types.Value;
     }
 }

@@ -22,7 +22,7 @@ internal static class RunCommand
         var hideThinking = new Option<bool>("--hide-thinking") { Description = "do not show the model's reasoning" };
         var ctx = new Option<int?>("--ctx") { Description = "context size in tokens (default: the model's, at most 4096)" };
         var threads = ThreadsOption.Create();
-        var cacheType = CacheTypeOption.Create();
+        var cacheType = new CacheTypeOption();
         var overflow = new Option<string>("--ctx-overflow")
         {
             Description = "when a conversation outgrows the context: 'error' or 'drop' the oldest turns",
@@ -32,18 +32,19 @@ internal static class RunCommand
         var sampling = new SamplingOptionSet();
         var command = new Command("run", "Chat with a model, or answer one prompt with -p")
         {
-            prompt, raw, json, system, hideThinking, ctx, overflow, threads, cacheType,
+            prompt, raw, json, system, hideThinking, ctx, overflow, threads,
         };
         model.AddTo(command, withTemplate: true, optional: true);
+        cacheType.AddTo(command);
         sampling.AddTo(command);
 
         command.SetAction(result =>
         {
             var options = sampling.Read(result);
             var load = Stopwatch.StartNew();
-            var kvType = CacheTypeOption.Read(result, cacheType);
+            var kvType = cacheType.Read(result);
             using var loaded = model.Load(result, threads: ThreadsOption.Read(result, threads));
-            loaded.Transformer.CacheType = kvType;
+            CacheTypeOption.Apply(loaded.Transformer, kvType);
             load.Stop();
             int context = result.GetValue(ctx) ?? Math.Min(loaded.Config.ContextLength, 4096);
             if (context < 2) throw new RetortException($"--ctx must be at least 2, found {context}");

@@ -18,17 +18,18 @@ internal static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every endpoint but /health" };
         var logPrompts = new Option<bool>("--log-prompts") { Description = "log prompts and answers (off: only sizes and timings)" };
         var queue = new Option<int>("--queue") { Description = "requests that may wait for a free slot before the server answers 429", DefaultValueFactory = _ => defaults.QueueLength };
-        var cacheType = CacheTypeOption.Create();
+        var cacheType = new CacheTypeOption();
         var command = new Command("serve", "Serve a model over HTTP: OpenAI and Ollama APIs, metrics, and a chat page at /")
         {
-            host, port, parallel, ctx, apiKey, logPrompts, queue, cacheType,
+            host, port, parallel, ctx, apiKey, logPrompts, queue,
         };
         model.AddTo(command, withTemplate: true);
+        cacheType.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var kvType = CacheTypeOption.Read(result, cacheType);
+            var kvType = cacheType.Read(result);
             using var loaded = model.Load(result);
-            loaded.Transformer.CacheType = kvType;
+            CacheTypeOption.Apply(loaded.Transformer, kvType);
             var options = new ServerOptions
             {
                 Host = result.GetValue(host)!,

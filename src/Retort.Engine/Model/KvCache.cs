@@ -1,45 +1,52 @@
+using Retort.Engine.Quantization;
+
 namespace Retort.Engine.Model;
 
 /// <summary>
-/// Keys and values of every layer for the positions processed so far, float32 or f16
-/// (<see cref="KvCacheType"/>), laid out [layer][position][kvHead·headDim]. <see cref="Length"/>
-/// positions are valid; truncating keeps a common prefix so a new chat turn only computes its new tokens.
+/// Keys and values of every layer for the positions processed so far, each stored as its own
+/// <see cref="KvCacheType"/>. Memory comes in pages of <see cref="PageSize"/> positions, taken
+/// from a <see cref="KvPagePool"/> as the sequence grows, so a 32k context costs only the
+/// positions used. In a page, each (layer, KV head) has its rows side by side, so attention
+/// streams one head's keys and values as contiguous memory. <see cref="Length"/> positions are
+/// valid; truncating keeps a common prefix so a new chat turn only computes its new tokens.
 /// </summary>
-public sealed class KvCache
+public sealed unsafe class KvCache
 {
-    private readonly float[][] _keys = [];
-    private readonly float[][] _values = [];
-    private readonly ushort[][] _keys16 = [];
-    private readonly ushort[][] _values16 = [];
+    /// <summary>Positions per page (a multiple of every attention tile).</summary>
+    public const int PageSize = 256;
 
+    private readonly KvPagePool _pool;
+    private readonly KvPage?[] _pages;
+    private int _pageCount;
+
+    /// <summary>A cache of its own for <paramref name="capacity"/> positions, keys and values stored as <paramref name="type"/>.</summary>
     public KvCache(ModelConfig config, int capacity, KvCacheType type = KvCacheType.F32)
+        : this(config, capacity, type, type)
     {
-        if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "context must be positive");
-        Capacity = capacity;
-        Type = type;
-        RowSize = config.KvHeadCount * config.HeadDim;
-        long length = (long)capacity * RowSize;
-        if (type == KvCacheType.F16)
-        {
-            _keys16 = new ushort[config.LayerCount][];
-            _values16 = new ushort[config.LayerCount][];
-            for (int l = 0; l < config.LayerCount; l++)
-            {
-                _keys16[l] = new ushort[length];
-                _values16[l] = new ushort[length];
-            }
-            return;
-        }
-        _keys = new float[config.LayerCount][];
-        _values = new float[config.LayerCount][];
-        for (int l = 0; l < config.LayerCount; l++)
-        {
-            _keys[l] = new float[length];
-            _values[l] = new float[length];
-        }
     }
 
-    public KvCacheType Type { get; }
+    /// <summary>A cache of its own with keys stored as <paramref name="keyType"/> and values as <paramref name="valueType"/>.</summary>
+    public KvCache(ModelConfig config, int capacity, KvCacheType keyType, KvCacheType valueType)
+        : this(new KvPagePool(config, keyType, valueType, PagesFor(capacity)), capacity)
+    {
+    }
+
+    /// <summary>A cache whose pages come from a shared <paramref name="pool"/>.</summary>
+    internal KvCache(KvPagePool pool, int capacity)
+    {
+        if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "context must be positive");
+        _pool = pool;
+        Capacity = capacity;
+        _pages = new KvPage?[PagesFor(capacity)];
+        RowSize = pool.Config.KvHeadCount * pool.Config.HeadDim;
+    }
+
+    /// <summary>Pages needed for <paramref name="positions"/> positions.</summary>
+    public static int PagesFor(int positions) => (int)(((long)Math.Max(positions, 1) + PageSize - 1) / PageSize);
+
+    public KvCacheType KeyType => _pool.KeyType;
+
+    public KvCacheType ValueType => _pool.ValueType;
 
     /// <summary>Positions the cache can hold (the context size).</summary>
     public int Capacity { get; }
@@ -47,35 +54,62 @@ public sealed class KvCache
     /// <summary>Positions currently filled.</summary>
     public int Length { get; internal set; }
 
+    /// <summary>Bytes of the pages this cache holds now.</summary>
+    public long AllocatedBytes => _pageCount * _pool.PageBytes;
+
+    internal KvPagePool Pool => _pool;
+
+    /// <summary>Floats of one position's keys (or values) over all KV heads, as the forward pass produces them.</summary>
     internal int RowSize { get; }
 
-    /// <summary>Writes the key and value rows of one position of one layer (rounded to f16 for an f16 cache).</summary>
+    internal int HeadDim => _pool.Config.HeadDim;
+
+    /// <summary>Writes the key and value rows of one position of one layer, converted to the cache's types.</summary>
     internal void Store(int layer, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {
-        int offset = position * RowSize;
-        if (Type == KvCacheType.F32)
+        if ((uint)position >= (uint)Capacity) throw new ArgumentOutOfRangeException(nameof(position));
+        var page = _pages[position / PageSize] ??= Rent();
+        int hd = HeadDim, inPage = position % PageSize;
+        var kType = KvCacheFormat.BlockType(_pool.KeyType);
+        var vType = KvCacheFormat.BlockType(_pool.ValueType);
+        for (int h = 0; h < _pool.Config.KvHeadCount; h++)
         {
-            key[..RowSize].CopyTo(_keys[layer].AsSpan(offset, RowSize));
-            value[..RowSize].CopyTo(_values[layer].AsSpan(offset, RowSize));
-            return;
-        }
-        Span<ushort> k = _keys16[layer].AsSpan(offset, RowSize), v = _values16[layer].AsSpan(offset, RowSize);
-        for (int i = 0; i < RowSize; i++)
-        {
-            k[i] = BitConverter.HalfToUInt16Bits((Half)key[i]);
-            v[i] = BitConverter.HalfToUInt16Bits((Half)value[i]);
+            byte* k = KeyBlock(page, layer, h) + (long)inPage * _pool.KeyRowBytes;
+            byte* v = ValueBlock(page, layer, h) + (long)inPage * _pool.ValueRowBytes;
+            Quantize.Row(kType, key.Slice(h * hd, hd), new Span<byte>(k, _pool.KeyRowBytes));
+            Quantize.Row(vType, value.Slice(h * hd, hd), new Span<byte>(v, _pool.ValueRowBytes));
         }
     }
 
-    internal float[] LayerKeys(int layer) => _keys[layer];
+    private KvPage Rent()
+    {
+        _pageCount++;
+        return _pool.Rent();
+    }
 
-    internal float[] LayerValues(int layer) => _values[layer];
+    /// <summary>The PageSize key rows of (layer, KV head) in page <paramref name="pageIndex"/>, which must hold data.</summary>
+    internal byte* KeyRows(int layer, int kvHead, int pageIndex) => KeyBlock(_pages[pageIndex]!, layer, kvHead);
 
-    internal ushort[] LayerKeysF16(int layer) => _keys16[layer];
+    internal byte* ValueRows(int layer, int kvHead, int pageIndex) => ValueBlock(_pages[pageIndex]!, layer, kvHead);
 
-    internal ushort[] LayerValuesF16(int layer) => _values16[layer];
+    private byte* KeyBlock(KvPage page, int layer, int kvHead) =>
+        page.Base + ((long)layer * _pool.Config.KvHeadCount + kvHead) * _pool.KeyBlockBytes;
 
-    /// <summary>Forgets everything after the first <paramref name="length"/> positions.</summary>
+    private byte* ValueBlock(KvPage page, int layer, int kvHead) =>
+        page.Base + _pool.ValuesOffset + ((long)layer * _pool.Config.KvHeadCount + kvHead) * _pool.ValueBlockBytes;
+
+    /// <summary>The key (or value) row of one position of one head, as floats (for tests and references).</summary>
+    internal void ReadRow(int layer, int kvHead, int position, bool values, Span<float> row)
+    {
+        int pageIndex = position / PageSize, inPage = position % PageSize;
+        if ((uint)position >= (uint)Length && _pages[pageIndex] == null) throw new ArgumentOutOfRangeException(nameof(position));
+        var type = values ? _pool.ValueType : _pool.KeyType;
+        int rowBytes = values ? _pool.ValueRowBytes : _pool.KeyRowBytes;
+        byte* rows = values ? ValueRows(layer, kvHead, pageIndex) : KeyRows(layer, kvHead, pageIndex);
+        Dequantize.Row(KvCacheFormat.BlockType(type), new ReadOnlySpan<byte>(rows + (long)inPage * rowBytes, rowBytes), row);
+    }
+
+    /// <summary>Forgets everything after the first <paramref name="length"/> positions (their pages stay for reuse).</summary>
     public void Truncate(int length)
     {
         if (length < 0 || length > Length) throw new ArgumentOutOfRangeException(nameof(length));
@@ -83,4 +117,17 @@ public sealed class KvCache
     }
 
     public void Clear() => Length = 0;
+
+    /// <summary>Empties the cache and gives its pages back to the pool (a finished server sequence).</summary>
+    public void Release()
+    {
+        Length = 0;
+        for (int i = 0; i < _pages.Length; i++)
+        {
+            if (_pages[i] is not { } page) continue;
+            _pool.Return(page);
+            _pages[i] = null;
+        }
+        _pageCount = 0;
+    }
 }

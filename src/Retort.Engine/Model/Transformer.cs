@@ -169,10 +169,13 @@ public sealed class Transformer : IDisposable
 
     public bool TiedEmbeddings => ReferenceEquals(_outputHead.Weight, _tokenEmbedding);
 
-    public KvCache CreateCache(int contextLength) => new(Config, contextLength, CacheType);
+    public KvCache CreateCache(int contextLength) => new(Config, contextLength, KeyCacheType, ValueCacheType);
 
-    /// <summary>What <see cref="CreateCache"/> stores keys and values as (float32 unless set).</summary>
-    public KvCacheType CacheType { get; set; } = KvCacheType.F32;
+    /// <summary>What <see cref="CreateCache"/> stores keys as (float32 unless set).</summary>
+    public KvCacheType KeyCacheType { get; set; } = KvCacheFormat.DefaultKeyType;
+
+    /// <summary>What <see cref="CreateCache"/> stores values as (float32 unless set).</summary>
+    public KvCacheType ValueCacheType { get; set; } = KvCacheFormat.DefaultValueType;
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions cache.Length, cache.Length+1, … and appends their
@@ -275,9 +278,10 @@ public sealed class Transformer : IDisposable
                 _rope.Apply(k.AsSpan(i * kvSize, kvSize), positions[i]);
                 caches[i].Store(l, positions[i], k.AsSpan(i * kvSize, kvSize), v.AsSpan(i * kvSize, kvSize));
             }
-            _attention.Prepare(q, attn, caches, positions, l, c);
-            if (_pool != null) _pool.Run(_attention, n * c.HeadCount, 1);
-            else _attention.Execute(0, n * c.HeadCount);
+            _attention.Prepare(q, attn, caches, positions, n, l, c, _pool?.ThreadCount ?? 1);
+            if (_pool != null) _pool.Run(_attention, _attention.Count, 1);
+            else _attention.Execute(0, _attention.Count);
+            _attention.Merge();
             layer.Output.Forward(_kernel, attn, proj, n);
             VectorMath.Add(x.AsSpan(0, n * hidden), proj.AsSpan(0, n * hidden));
 
