@@ -83,7 +83,7 @@ public sealed class LoadedModel : IDisposable
                 (source, origin) = (builtIn, $"built-in {name} (the file has none)");
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
-                if (gguf.GetInteger(key) is long id) eos.Add((int)id);
+                if (GgufTokenId(gguf, key, tokenizer.VocabSize) is int id) eos.Add(id);
             return new LoadedModel(path, "gguf", store, config, tokenizer, ParseTemplate(source, path), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
@@ -107,12 +107,37 @@ public sealed class LoadedModel : IDisposable
             ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.tokens' is missing");
         string[] merges = gguf.GetStringArray("tokenizer.ggml.merges")
             ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.merges' is missing");
-        int[]? types = gguf.GetIntegerArray("tokenizer.ggml.token_type")?.Select(v => (int)v).ToArray();
+        if (tokens.Length > Tokenizer.MaxVocabularySize)
+            throw new RetortException($"'{gguf.Path}': metadata 'tokenizer.ggml.tokens': expected at most {Tokenizer.MaxVocabularySize} tokens, found {tokens.Length}");
+        int[]? types = null;
+        if (gguf.GetIntegerArray("tokenizer.ggml.token_type") is { } rawTypes)
+        {
+            if (rawTypes.Length != tokens.Length)
+                throw new RetortException(
+                    $"'{gguf.Path}': metadata 'tokenizer.ggml.token_type': expected one type per token ({tokens.Length}), found {rawTypes.Length}");
+            types = [.. rawTypes.Select(v => (int)Math.Clamp(v, int.MinValue, int.MaxValue))];
+        }
         string pre = gguf.GetString("tokenizer.ggml.pre") ?? "default";
-        int? bos = gguf.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null;
-        int? eos = gguf.GetInteger("tokenizer.ggml.eos_token_id") is long e ? (int)e : null;
+        int? bos = GgufTokenId(gguf, "tokenizer.ggml.bos_token_id", tokens.Length);
+        int? eos = GgufTokenId(gguf, "tokenizer.ggml.eos_token_id", tokens.Length);
         bool addBos = gguf.GetBool("tokenizer.ggml.add_bos_token") ?? false;
-        return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
+        try
+        {
+            return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
+        }
+        catch (RetortException e)
+        {
+            throw new RetortException($"'{gguf.Path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>A token id from GGUF metadata, which must name one of the file's tokens.</summary>
+    private static int? GgufTokenId(GgufFile gguf, string key, int tokenCount)
+    {
+        if (gguf.GetInteger(key) is not long id) return null;
+        if (id < 0 || id >= tokenCount)
+            throw new RetortException($"'{gguf.Path}': metadata '{key}': expected a token id in 0..{tokenCount - 1}, found {id}");
+        return (int)id;
     }
 
     private static LoadedModel LoadHfFolder(string dir, string? chatTemplatePath, int threads)

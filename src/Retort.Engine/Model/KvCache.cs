@@ -14,11 +14,12 @@ public sealed class KvCache
 
     public KvCache(ModelConfig config, int capacity, KvCacheType type = KvCacheType.F32)
     {
-        if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "context must be positive");
+        if (capacity <= 0) throw new RetortException($"expected a context size of at least 1 token, found {capacity}");
         Capacity = capacity;
         Type = type;
         RowSize = config.KvHeadCount * config.HeadDim;
         long length = (long)capacity * RowSize;
+        CheckFits(config, capacity, length, type);
         if (type == KvCacheType.F16)
         {
             _keys16 = new ushort[config.LayerCount][];
@@ -38,6 +39,26 @@ public sealed class KvCache
             _values[l] = new float[length];
         }
     }
+
+    /// <summary>
+    /// Refuses a cache the machine cannot hold before allocating it, instead of letting new float[n]
+    /// fail with "Array dimensions exceeded supported range" or run out of memory part-way.
+    /// </summary>
+    private static void CheckFits(ModelConfig config, int capacity, long perLayer, KvCacheType type)
+    {
+        int elementBytes = type == KvCacheType.F16 ? sizeof(ushort) : sizeof(float);
+        long bytes = 2L * config.LayerCount * perLayer * elementBytes;
+        string needs = $"a context of {capacity} tokens needs a {Size(bytes)} {type} KV cache " +
+                       $"({config.LayerCount} layers × keys and values × {config.KvHeadCount * config.HeadDim} per token)";
+        if (perLayer > Array.MaxLength)
+            throw new RetortException($"{needs}, whose layers are larger than an array can be ({Array.MaxLength} elements): choose a smaller context (--ctx)");
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new RetortException($"{needs}, more than the {Size(available)} of memory this machine has: choose a smaller context (--ctx)");
+    }
+
+    private static string Size(long bytes) =>
+        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.#} GiB" : $"{bytes / (double)(1L << 20):0.#} MiB";
 
     public KvCacheType Type { get; }
 
