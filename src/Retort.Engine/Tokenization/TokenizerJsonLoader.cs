@@ -95,7 +95,7 @@ internal static class TokenizerJsonLoader
         int TokenId(JsonAt v) =>
             v.Kind == JsonValueKind.Number && v.Value.TryGetInt64(out long id) && id >= 0 && id < idLimit
                 ? (int)id
-                : throw v.Error($"a token id in 0..{idLimit - 1} (the file has {entries} vocabulary entries and added tokens)");
+                : throw v.Error($"a token id in 0..{idLimit - 1} (the file has {entries} vocabulary entries and added tokens, and may leave up to {IdSlack} ids unused)");
 
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (token, id) in vocabJson.Members()) vocab[token] = TokenId(id);
