@@ -122,10 +122,16 @@ public sealed class HfModelFolder : ITensorStore, ITensorLocator
     // safetensors and PyTorch write shapes outermost first: [out, in] for a weight.
     string ITensorLocator.FormatShape(IReadOnlyList<long> ggmlShape) => $"[{string.Join(", ", ggmlShape.Reverse())}]";
 
+    /// <summary>Largest config.json or index read (real ones are a few KB; a 1T-parameter index is under 2 MB).</summary>
+    private const long MaxJsonBytes = 64L << 20;
+
     private static JsonDocument ReadJson(string path)
     {
         try
         {
+            long length = new FileInfo(path).Length;
+            if (length > MaxJsonBytes)
+                throw new RetortException($"'{path}': expected a JSON file of at most {MaxJsonBytes >> 20} MiB, found {length} bytes");
             return JsonDocument.Parse(File.ReadAllBytes(path));
         }
         catch (JsonException e)
