@@ -81,7 +81,8 @@ internal sealed class RotaryEmbedding
     private void Grow(int positions)
     {
         int half = _headDim / 2;
-        int capacity = Math.Max(positions, 2 * _positions);
+        // Doubling stops where a table would outgrow an array; the KV cache bounds positions below that.
+        int capacity = (int)Math.Max(positions, Math.Min(2L * _positions, Array.MaxLength / half));
         var cos = new float[capacity * half];
         var sin = new float[capacity * half];
         _cos.AsSpan(0, _positions * half).CopyTo(cos);

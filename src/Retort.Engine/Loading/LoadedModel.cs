@@ -83,7 +83,7 @@ public sealed class LoadedModel : IDisposable
                 (source, origin) = (builtIn, $"built-in {name} (the file has none)");
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
-                if (gguf.GetInteger(key) is long id) eos.Add((int)id);
+                if (GgufTokenId(gguf, key, tokenizer.VocabSize) is int id) eos.Add(id);
             return new LoadedModel(path, "gguf", store, config, tokenizer, ParseTemplate(source, chatTemplatePath ?? $"{path}: {origin}"), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
@@ -107,12 +107,37 @@ public sealed class LoadedModel : IDisposable
             ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.tokens' is missing");
         string[] merges = gguf.GetStringArray("tokenizer.ggml.merges")
             ?? throw new RetortException($"{gguf.Path}: metadata 'tokenizer.ggml.merges' is missing");
-        int[]? types = gguf.GetIntegerArray("tokenizer.ggml.token_type")?.Select(v => (int)v).ToArray();
+        if (tokens.Length > Tokenizer.MaxVocabularySize)
+            throw new RetortException($"'{gguf.Path}': metadata 'tokenizer.ggml.tokens': expected at most {Tokenizer.MaxVocabularySize} tokens, found {tokens.Length}");
+        int[]? types = null;
+        if (gguf.GetIntegerArray("tokenizer.ggml.token_type") is { } rawTypes)
+        {
+            if (rawTypes.Length != tokens.Length)
+                throw new RetortException(
+                    $"'{gguf.Path}': metadata 'tokenizer.ggml.token_type': expected one type per token ({tokens.Length}), found {rawTypes.Length}");
+            types = [.. rawTypes.Select(v => (int)Math.Clamp(v, int.MinValue, int.MaxValue))];
+        }
         string pre = gguf.GetString("tokenizer.ggml.pre") ?? "default";
-        int? bos = gguf.GetInteger("tokenizer.ggml.bos_token_id") is long b ? (int)b : null;
-        int? eos = gguf.GetInteger("tokenizer.ggml.eos_token_id") is long e ? (int)e : null;
+        int? bos = GgufTokenId(gguf, "tokenizer.ggml.bos_token_id", tokens.Length);
+        int? eos = GgufTokenId(gguf, "tokenizer.ggml.eos_token_id", tokens.Length);
         bool addBos = gguf.GetBool("tokenizer.ggml.add_bos_token") ?? false;
-        return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
+        try
+        {
+            return Tokenizer.FromVocabulary(tokens, types, merges, pre, bos, eos, addBos);
+        }
+        catch (RetortException e)
+        {
+            throw new RetortException($"'{gguf.Path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>A token id from GGUF metadata, which must name one of the file's tokens.</summary>
+    private static int? GgufTokenId(GgufFile gguf, string key, int tokenCount)
+    {
+        if (gguf.GetInteger(key) is not long id) return null;
+        if (id < 0 || id >= tokenCount)
+            throw new RetortException($"'{gguf.Path}': metadata '{key}': expected a token id in 0..{tokenCount - 1}, found {id}");
+        return (int)id;
     }
 
     private static LoadedModel LoadHfFolder(string dir, string? chatTemplatePath, int threads)
@@ -128,21 +153,9 @@ public sealed class LoadedModel : IDisposable
             string? origin = chatTemplatePath ?? (source != null ? "the folder's chat template" : null);
             if (source == null && BuiltInTemplates.For(tokenizer) is var (name, builtIn))
                 (source, origin) = (builtIn, $"built-in {name} (the folder has none)");
+            // The tokenizer's EOS set already holds generation_config.json's eos_token_id, checked.
             var eos = new HashSet<int>(tokenizer.EosTokenIds);
             AddEosIds(folder.Config, eos);
-            string genConfig = System.IO.Path.Combine(dir, "generation_config.json");
-            if (File.Exists(genConfig))
-            {
-                try
-                {
-                    using var doc = JsonDocument.Parse(File.ReadAllText(genConfig));
-                    AddEosIds(doc.RootElement, eos);
-                }
-                catch (JsonException ex)
-                {
-                    throw new RetortException($"{genConfig}: not valid JSON ({ex.Message})");
-                }
-            }
             return new LoadedModel(dir, "safetensors", folder, config, tokenizer, ParseTemplate(source, chatTemplatePath ?? $"{dir}: {origin}"), source, eos, threads)
             {
                 ChatTemplateOrigin = origin,
@@ -162,36 +175,36 @@ public sealed class LoadedModel : IDisposable
         else if (e.ValueKind == JsonValueKind.Array)
             foreach (var item in e.EnumerateArray())
                 if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int i)) eos.Add(i);
+        // Ids that name no token can never be generated; keeping them out keeps the set honest.
+        eos.RemoveWhere(id => id < 0 || id >= Tokenizer.MaxVocabularySize);
     }
 
     /// <summary>chat_template.jinja wins over tokenizer_config.json's chat_template, as in transformers 5.</summary>
     private static string? HfChatTemplate(string dir)
     {
         string jinja = System.IO.Path.Combine(dir, "chat_template.jinja");
-        if (File.Exists(jinja)) return File.ReadAllText(jinja);
+        if (File.Exists(jinja)) return ReadTemplate(jinja);
         string configPath = System.IO.Path.Combine(dir, "tokenizer_config.json");
         if (!File.Exists(configPath)) return null;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(configPath));
-            if (!doc.RootElement.TryGetProperty("chat_template", out var t)) return null;
-            if (t.ValueKind == JsonValueKind.String) return t.GetString();
-            if (t.ValueKind == JsonValueKind.Array)
-                foreach (var item in t.EnumerateArray())
-                    if (item.TryGetProperty("name", out var n) && n.GetString() == "default"
-                        && item.TryGetProperty("template", out var tmpl))
-                        return tmpl.GetString();
-            return null;
-        }
-        catch (JsonException ex)
-        {
-            throw new RetortException($"{configPath}: not valid JSON ({ex.Message})");
-        }
+        using var doc = TokenizerJsonLoader.Parse(configPath);
+        var t = new IO.JsonAt(doc.RootElement, configPath, "").RequireObject()["chat_template"];
+        if (t.IsAbsent) return null;
+        if (t.Kind == JsonValueKind.String) return t.String();
+        // transformers' named templates: [{"name": "default", "template": "…"}, …]
+        foreach (var item in t.Items())
+            if (item.RequireObject()["name"].String() == "default") return item["template"].String();
+        return null;
     }
+
+    /// <summary>Largest chat template read: real ones are a few KB, the longest tool-calling ones under 100 KB.</summary>
+    private const long MaxTemplateBytes = 16L << 20;
 
     private static string ReadTemplate(string path)
     {
         if (!File.Exists(path)) throw new RetortException($"chat template not found: '{path}'");
+        long length = new FileInfo(path).Length;
+        if (length > MaxTemplateBytes)
+            throw new RetortException($"'{path}': expected a chat template of at most {MaxTemplateBytes >> 20} MiB, found {length} bytes");
         return File.ReadAllText(path);
     }
 

@@ -28,6 +28,12 @@ internal sealed class ForwardBuffers(ModelConfig config)
 
     public void Ensure(int tokens, int logitRows)
     {
+        // Sizes in 64 bits first: tokens × intermediate size overflows an int long before memory runs out.
+        long widest = Math.Max(Math.Max(config.HiddenSize, config.FeedForwardSize), (long)config.HeadCount * config.HeadDim);
+        if ((long)tokens * widest > Array.MaxLength || (long)logitRows * config.VocabSize > Array.MaxLength)
+            throw new RetortException(
+                $"a batch of {tokens} tokens ({logitRows} with logits) needs activations of {(long)tokens * widest} and logits of " +
+                $"{(long)logitRows * config.VocabSize} floats, more than an array can hold ({Array.MaxLength}): use smaller batches");
         if (tokens > _tokens)
         {
             int hidden = config.HiddenSize, q = config.HeadCount * config.HeadDim, kv = config.KvHeadCount * config.HeadDim;

@@ -34,12 +34,31 @@ public sealed unsafe class KvCache
     /// <summary>A cache whose pages come from a shared <paramref name="pool"/>.</summary>
     internal KvCache(KvPagePool pool, int capacity)
     {
-        if (capacity <= 0) throw new ArgumentOutOfRangeException(nameof(capacity), "context must be positive");
+        if (capacity <= 0) throw new RetortException($"expected a context size of at least 1 token, found {capacity}");
+        CheckFits(pool, capacity);
         _pool = pool;
         Capacity = capacity;
         _pages = new KvPage?[PagesFor(capacity)];
         RowSize = pool.Config.KvHeadCount * pool.Config.HeadDim;
     }
+
+    /// <summary>
+    /// Refuses a context the machine could never hold when full, up front, rather than failing
+    /// part-way through a long generation when a page cannot be allocated.
+    /// </summary>
+    private static void CheckFits(KvPagePool pool, int capacity)
+    {
+        var c = pool.Config;
+        long bytes = KvCacheFormat.BytesPerToken(c, pool.KeyType, pool.ValueType) * capacity;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (bytes > available)
+            throw new RetortException($"a context of {capacity} tokens needs a {ByteSize(bytes)} KV cache ({KvCacheFormat.Name(pool.KeyType)} keys, " +
+                                      $"{KvCacheFormat.Name(pool.ValueType)} values), more than the {ByteSize(available)} of memory this machine has: choose a smaller context (--ctx)");
+    }
+
+    /// <summary>Bytes as GiB or MiB, for messages.</summary>
+    internal static string ByteSize(long bytes) =>
+        bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.##} GiB" : $"{bytes / (double)(1L << 20):0.#} MiB";
 
     /// <summary>Pages needed for <paramref name="positions"/> positions.</summary>
     public static int PagesFor(int positions) => (int)(((long)Math.Max(positions, 1) + PageSize - 1) / PageSize);

@@ -1,5 +1,9 @@
+using System.Globalization;
 using System.Text.Json;
 using Retort.Engine.Formats.Gguf;
+using Retort.Engine.IO;
+using Retort.Engine.Tensors;
+using Retort.Engine.Tokenization;
 
 namespace Retort.Engine.Model;
 
@@ -33,131 +37,245 @@ public sealed record ModelConfig
     /// </summary>
     internal bool RopeFrequenciesRoundedToBf16 { get; init; }
 
+    /// <summary>
+    /// Whether Q/K/V (and, for Llama, the attention output) projections carry biases: Qwen2 always
+    /// has Q/K/V ones; a Llama has them when config.json says attention_bias. Null (a GGUF file, which
+    /// does not say) takes whatever biases the weights hold, as llama.cpp does.
+    /// </summary>
+    internal bool? AttentionBias { get; init; }
+
+    /// <summary>
+    /// config.json's tie_word_embeddings: true reuses the token embedding as the output head, false
+    /// requires lm_head.weight. Null (a GGUF file) ties the head when the file has no output.weight.
+    /// </summary>
+    internal bool? TieWordEmbeddings { get; init; }
+
     internal static readonly string[] SupportedArchitectures = ["qwen2", "llama"];
+
+    // Limits at the edge: generous beside real models (hidden 16k, MLP 53k, 126 layers, 128 heads,
+    // head size 256, 10M context), small enough that no product of two of them overflows what an
+    // array or an int offset holds before a check sees it.
+    internal const int MaxWidth = 1 << 20;
+    internal const int MaxLayers = 1 << 12;
+    internal const int MaxHeads = 1 << 12;
+    internal const int MaxHeadDim = 1 << 12;
+    internal const int MaxContextLength = 1 << 24;
+
+    /// <summary>The context assumed when a file does not give one.</summary>
+    internal const int DefaultContextLength = 4096;
 
     /// <summary>Reads the hyperparameters llama.cpp writes under "{general.architecture}.*".</summary>
     public static ModelConfig FromGguf(GgufFile gguf)
     {
         string arch = gguf.GetString("general.architecture")
-            ?? throw new RetortException($"{gguf.Path}: metadata key 'general.architecture' is missing");
+            ?? throw new RetortException($"'{gguf.Path}': metadata key 'general.architecture' is missing");
         if (!SupportedArchitectures.Contains(arch))
             throw new RetortException(
-                $"{gguf.Path}: architecture '{arch}' is not supported (expected one of: {string.Join(", ", SupportedArchitectures)})");
+                $"'{gguf.Path}': architecture '{arch}' is not supported (expected one of: {string.Join(", ", SupportedArchitectures)})");
 
-        int Required(string key)
+        RetortException Fail(string key, string expected, string found) =>
+            new($"'{gguf.Path}': metadata key '{arch}.{key}': expected {expected}, found {MessageText.OneLine(found)}");
+
+        int Int(string key, int max, int? absent = null)
         {
-            long v = gguf.GetInteger($"{arch}.{key}")
-                ?? throw new RetortException($"{gguf.Path}: metadata key '{arch}.{key}' is missing");
-            if (v <= 0 || v > int.MaxValue)
-                throw new RetortException($"{gguf.Path}: metadata key '{arch}.{key}' must be a positive integer, found {v}");
-            return (int)v;
+            long? v = gguf.GetInteger($"{arch}.{key}");
+            if (v is null)
+                return absent ?? throw Fail(key, $"an integer in 1..{max}", "nothing (the key is missing)");
+            if (v < 1 || v > max) throw Fail(key, $"an integer in 1..{max}", v.Value.ToString(CultureInfo.InvariantCulture));
+            return (int)v.Value;
         }
 
-        int hidden = Required("embedding_length");
-        int heads = Required("attention.head_count");
-        int kvHeads = gguf.GetInteger($"{arch}.attention.head_count_kv") is long kv ? (int)kv : heads;
-        int headDim = gguf.GetInteger($"{arch}.attention.key_length") is long kl ? (int)kl : hidden / heads;
-        int vocab = gguf.GetInteger($"{arch}.vocab_size") is long vs
-            ? (int)vs
-            : gguf.Tensors.TryGetValue("token_embd.weight", out var emb) ? (int)emb.RowCount
-            : throw new RetortException($"{gguf.Path}: cannot tell the vocabulary size (no '{arch}.vocab_size' and no token_embd.weight)");
+        float Float(string key, double absent, double exclusiveMin, double max, string expected)
+        {
+            double v = gguf.GetFloat($"{arch}.{key}") ?? absent;
+            // Held as float32: a double that overflows it is as unusable as NaN.
+            float f = (float)v;
+            if (!float.IsFinite(f) || f <= exclusiveMin || f > max) throw Fail(key, expected, v.ToString("R", CultureInfo.InvariantCulture));
+            return f;
+        }
+
+        int hidden = Int("embedding_length", MaxWidth);
+        int heads = Int("attention.head_count", MaxHeads);
+        int kvHeads = Int("attention.head_count_kv", MaxHeads, absent: heads);
+        int? givenHeadDim = gguf.GetInteger($"{arch}.attention.key_length") is null ? null : Int("attention.key_length", MaxHeadDim);
+        int headDim = AttentionShape(hidden, heads, kvHeads, givenHeadDim, (field, message) => field switch
+        {
+            ShapeField.Heads => Fail("attention.head_count", message, heads.ToString(CultureInfo.InvariantCulture)),
+            ShapeField.KvHeads => Fail("attention.head_count_kv", message, kvHeads.ToString(CultureInfo.InvariantCulture)),
+            _ => Fail(givenHeadDim is null ? "attention.head_count" : "attention.key_length", message,
+                givenHeadDim is null ? $"{heads} heads of {hidden / heads}" : givenHeadDim.Value.ToString(CultureInfo.InvariantCulture)),
+        });
+        if (gguf.GetInteger($"{arch}.attention.value_length") is not null && Int("attention.value_length", MaxHeadDim) != headDim)
+            throw Fail("attention.value_length", $"the key length {headDim} (Retort needs equal key and value sizes)",
+                gguf.GetInteger($"{arch}.attention.value_length")!.Value.ToString(CultureInfo.InvariantCulture));
+        if (gguf.GetInteger($"{arch}.rope.dimension_count") is long ropeDims && ropeDims != headDim)
+            throw Fail("rope.dimension_count", $"the head size {headDim} (partial rotary embeddings are not supported)",
+                ropeDims.ToString(CultureInfo.InvariantCulture));
+        if (gguf.GetString($"{arch}.rope.scaling.type") is { } scaling && scaling != "none")
+            throw Fail("rope.scaling.type", "none (rope scaling other than Llama 3's rope_freqs is not supported)", $"'{scaling}'");
+
+        int vocab;
+        if (gguf.GetInteger($"{arch}.vocab_size") is not null) vocab = Int("vocab_size", Tokenizer.MaxVocabularySize);
+        else if (gguf.Tensors.TryGetValue("token_embd.weight", out var emb))
+        {
+            if (emb.RowCount > Tokenizer.MaxVocabularySize)
+                throw new RetortException(
+                    $"'{gguf.Path}': tensor 'token_embd.weight': expected at most {Tokenizer.MaxVocabularySize} rows (one per token), found {emb.RowCount}");
+            vocab = (int)emb.RowCount;
+        }
+        else throw new RetortException($"'{gguf.Path}': cannot tell the vocabulary size (no '{arch}.vocab_size' and no token_embd.weight)");
 
         float[]? factors = null;
         if (gguf.Tensors.TryGetValue("rope_freqs.weight", out var rf))
         {
-            factors = new float[rf.ElementCount];
+            // Checked before it sizes an array: the shape is whatever the file says.
+            if (!GgmlTypeInfo.IsSupported(rf.Type))
+                throw new RetortException($"'{gguf.Path}': tensor 'rope_freqs.weight' has type {rf.Type}, which Retort cannot read: expected F32");
+            if (rf.Shape.Length != 1 || rf.Shape[0] != headDim / 2)
+                throw new RetortException(
+                    $"'{gguf.Path}': tensor 'rope_freqs.weight': expected shape [{headDim / 2}] (one factor per rotary pair), found [{string.Join(", ", rf.Shape)}]");
+            factors = new float[headDim / 2];
             Quantization.Dequantize.Row(rf.Type, rf.AllBytes(), factors);
+            CheckFactors(factors, i => new RetortException(
+                $"'{gguf.Path}': tensor 'rope_freqs.weight': expected finite positive factors, found {factors[i].ToString("R", CultureInfo.InvariantCulture)} at {i}"));
         }
 
         var config = new ModelConfig
         {
             Architecture = arch,
             HiddenSize = hidden,
-            LayerCount = Required("block_count"),
+            LayerCount = Int("block_count", MaxLayers),
             HeadCount = heads,
             KvHeadCount = kvHeads,
             HeadDim = headDim,
-            FeedForwardSize = Required("feed_forward_length"),
+            FeedForwardSize = Int("feed_forward_length", MaxWidth),
             VocabSize = vocab,
-            RmsNormEps = (float)(gguf.GetFloat($"{arch}.attention.layer_norm_rms_epsilon") ?? 1e-6),
-            RopeTheta = (float)(gguf.GetFloat($"{arch}.rope.freq_base") ?? 10000.0),
+            RmsNormEps = Float("attention.layer_norm_rms_epsilon", 1e-6, 0, Math.BitDecrement(1.0), "a finite number in (0, 1)"),
+            RopeTheta = Float("rope.freq_base", 10000.0, 1, double.MaxValue, "a finite number greater than 1 (the RoPE base)"),
             // llama.cpp's converter permutes Llama's Q/K rows so that GGUF Llamas rotate adjacent pairs.
             RopeLayout = arch == "llama" ? RopeLayout.Interleaved : RopeLayout.NeoX,
-            ContextLength = gguf.GetInteger($"{arch}.context_length") is long cl ? (int)Math.Min(cl, int.MaxValue) : 4096,
+            ContextLength = Int("context_length", MaxContextLength, absent: DefaultContextLength),
             RopeFrequencyFactors = factors,
+            AttentionBias = arch == "qwen2" ? true : null,
         };
-        config.Validate(gguf.Path);
         return config;
     }
 
-    /// <summary>Reads a Hugging Face config.json (Qwen2ForCausalLM, LlamaForCausalLM).</summary>
+    /// <summary>Reads a Hugging Face config.json (Qwen2ForCausalLM, LlamaForCausalLM); <paramref name="where"/> is its path.</summary>
     public static ModelConfig FromHfConfig(JsonElement json, string where)
     {
-        string modelType = json.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String
-            ? mt.GetString()!
-            : throw new RetortException($"{where}: config.json has no 'model_type'");
+        var root = new JsonAt(json, where, "").RequireObject();
+        var modelTypeAt = root["model_type"];
+        string modelType = modelTypeAt.String();
         if (!SupportedArchitectures.Contains(modelType))
-            throw new RetortException(
-                $"{where}: model_type '{modelType}' is not supported (expected one of: {string.Join(", ", SupportedArchitectures)})");
+            throw modelTypeAt.Problem(
+                $"model_type '{modelType}' is not supported (expected one of: {string.Join(", ", SupportedArchitectures)})");
+        if (root["hidden_act"].OptionalString() is { } act && act != "silu")
+            throw root["hidden_act"].Problem($"activation '{act}' is not supported: expected silu (SwiGLU)");
+        if (root["mlp_bias"].Bool())
+            throw root["mlp_bias"].Problem("MLP biases (mlp_bias true) are not supported");
 
-        int Required(string key)
+        int hidden = root["hidden_size"].Int(1, MaxWidth);
+        var headsAt = root["num_attention_heads"];
+        int heads = headsAt.Int(1, MaxHeads);
+        var kvAt = root["num_key_value_heads"];
+        int kvHeads = kvAt.OptionalInt(1, MaxHeads) ?? heads;
+        var headDimAt = root["head_dim"];
+        int? givenHeadDim = headDimAt.OptionalInt(1, MaxHeadDim);
+        int headDim = AttentionShape(hidden, heads, kvHeads, givenHeadDim, (field, message) => field switch
         {
-            if (!json.TryGetProperty(key, out var v) || v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out int i) || i <= 0)
-                throw new RetortException($"{where}: config.json needs a positive integer '{key}'");
-            return i;
-        }
-
-        int? Optional(string key) =>
-            json.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : null;
-
-        double? OptionalDouble(JsonElement obj, string key) =>
-            obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number
-                ? v.GetDouble()
-                : null;
-
-        int hidden = Required("hidden_size");
-        int heads = Required("num_attention_heads");
-        int headDim = Optional("head_dim") ?? hidden / heads;
+            ShapeField.Heads => headsAt.Problem($"expected {message}, found {heads}"),
+            ShapeField.KvHeads => kvAt.Problem($"expected {message}, found {kvHeads}"),
+            _ when givenHeadDim is null => headsAt.Problem($"expected {message}, found {heads} heads of {hidden / heads}"),
+            _ => headDimAt.Problem($"expected {message}, found {givenHeadDim}"),
+        });
 
         // transformers 5 moved rope_theta into rope_parameters; older configs keep it at the top level.
-        JsonElement ropeParams = json.TryGetProperty("rope_parameters", out var rp) ? rp
-            : json.TryGetProperty("rope_scaling", out var rs) ? rs : default;
-        double theta = OptionalDouble(ropeParams, "rope_theta") ?? OptionalDouble(json, "rope_theta") ?? 10000.0;
+        JsonAt ropeParams = !root["rope_parameters"].IsAbsent ? root["rope_parameters"].RequireObject()
+            : !root["rope_scaling"].IsAbsent ? root["rope_scaling"].RequireObject() : root["rope_parameters"];
+        JsonAt thetaAt = !ropeParams["rope_theta"].IsAbsent ? ropeParams["rope_theta"] : root["rope_theta"];
+        float theta = FiniteFloat(thetaAt, 10000.0, 1, double.MaxValue, "a finite number greater than 1 (the RoPE base)");
 
         float[]? factors = null;
-        if (ropeParams.ValueKind == JsonValueKind.Object
-            && (ropeParams.TryGetProperty("rope_type", out var rt) || ropeParams.TryGetProperty("type", out rt))
-            && rt.ValueKind == JsonValueKind.String)
+        var ropeTypeAt = !ropeParams["rope_type"].IsAbsent ? ropeParams["rope_type"] : ropeParams["type"];
+        if (ropeTypeAt.OptionalString() is { } ropeType)
         {
-            string ropeType = rt.GetString()!;
             if (ropeType == "llama3")
-                factors = Llama3RopeFactors(headDim, theta,
-                    OptionalDouble(ropeParams, "factor") ?? 8.0,
-                    OptionalDouble(ropeParams, "low_freq_factor") ?? 1.0,
-                    OptionalDouble(ropeParams, "high_freq_factor") ?? 4.0,
-                    OptionalDouble(ropeParams, "original_max_position_embeddings") ?? 8192.0);
+            {
+                const string positive = "a finite positive number";
+                double factor = ropeParams["factor"].OptionalFiniteAbove(0, double.MaxValue, positive) ?? 8.0;
+                double low = ropeParams["low_freq_factor"].OptionalFiniteAbove(0, double.MaxValue, positive) ?? 1.0;
+                var highAt = ropeParams["high_freq_factor"];
+                double high = highAt.OptionalFiniteAbove(low, double.MaxValue, $"a finite number above low_freq_factor {low}") ?? 4.0;
+                if (high <= low) throw highAt.Error($"a finite number above low_freq_factor {low} (the default is 4)");
+                double original = ropeParams["original_max_position_embeddings"].OptionalFiniteAbove(0, MaxContextLength, $"a number in (0, {MaxContextLength}]") ?? 8192.0;
+                factors = Llama3RopeFactors(headDim, theta, factor, low, high, original);
+                CheckFactors(factors, _ => ropeParams.Problem($"the llama3 rope parameters give a non-finite or non-positive frequency factor"));
+            }
             else if (ropeType != "default")
-                throw new RetortException($"{where}: rope type '{ropeType}' is not supported (expected 'default' or 'llama3')");
+                throw ropeTypeAt.Problem($"rope type '{ropeType}' is not supported (expected 'default' or 'llama3')");
         }
 
+        bool qwen = modelType == "qwen2";
         var config = new ModelConfig
         {
             Architecture = modelType,
             HiddenSize = hidden,
-            LayerCount = Required("num_hidden_layers"),
+            LayerCount = root["num_hidden_layers"].Int(1, MaxLayers),
             HeadCount = heads,
-            KvHeadCount = Optional("num_key_value_heads") ?? heads,
+            KvHeadCount = kvHeads,
             HeadDim = headDim,
-            FeedForwardSize = Required("intermediate_size"),
-            VocabSize = Required("vocab_size"),
-            RmsNormEps = (float)(OptionalDouble(json, "rms_norm_eps") ?? 1e-6),
-            RopeTheta = (float)theta,
+            FeedForwardSize = root["intermediate_size"].Int(1, MaxWidth),
+            VocabSize = root["vocab_size"].Int(1, Tokenizer.MaxVocabularySize),
+            RmsNormEps = FiniteFloat(root["rms_norm_eps"], 1e-6, 0, Math.BitDecrement(1.0), "a finite number in (0, 1)"),
+            RopeTheta = theta,
             RopeLayout = RopeLayout.NeoX,
-            ContextLength = Optional("max_position_embeddings") ?? 4096,
+            ContextLength = root["max_position_embeddings"].OptionalInt(1, MaxContextLength) ?? DefaultContextLength,
             RopeFrequencyFactors = factors,
+            // Qwen2's attention always has Q/K/V biases; transformers' Llama has them only with attention_bias.
+            AttentionBias = qwen || root["attention_bias"].Bool(),
+            TieWordEmbeddings = root["tie_word_embeddings"].Bool(),
         };
-        config.Validate(where);
         return config;
+    }
+
+    /// <summary>A number held as float32: finite there (1e39 is not), in (exclusiveMin, max]; absent gives the default.</summary>
+    private static float FiniteFloat(JsonAt v, double absent, double exclusiveMin, double max, string expected)
+    {
+        double d = v.OptionalFiniteAbove(exclusiveMin, max, expected) ?? absent;
+        float f = (float)d;
+        if (!float.IsFinite(f) || f <= exclusiveMin) throw v.Error(expected + " that a float32 can hold");
+        return f;
+    }
+
+    private enum ShapeField
+    {
+        Heads,
+        KvHeads,
+        HeadDim,
+    }
+
+    /// <summary>
+    /// The head size, given or hidden / heads, after the checks attention and RoPE need: heads divide
+    /// the hidden size when no head size is given, KV heads divide the heads, the head size is even.
+    /// </summary>
+    private static int AttentionShape(int hidden, int heads, int kvHeads, int? givenHeadDim,
+        Func<ShapeField, string, RetortException> fail)
+    {
+        if (givenHeadDim is null && hidden % heads != 0)
+            throw fail(ShapeField.Heads, $"a divisor of the hidden size {hidden} (no head size is given)");
+        if (kvHeads > heads || heads % kvHeads != 0)
+            throw fail(ShapeField.KvHeads, $"a divisor of the {heads} attention heads");
+        int headDim = givenHeadDim ?? hidden / heads;
+        if (headDim % 2 != 0 || headDim > MaxHeadDim)
+            throw fail(ShapeField.HeadDim, $"an even head size of at most {MaxHeadDim} (rotary embeddings turn pairs)");
+        return headDim;
+    }
+
+    private static void CheckFactors(float[] factors, Func<int, RetortException> fail)
+    {
+        for (int i = 0; i < factors.Length; i++)
+            if (!float.IsFinite(factors[i]) || factors[i] <= 0) throw fail(i);
     }
 
     /// <summary>
@@ -184,16 +302,5 @@ public sealed record ModelConfig
             }
         }
         return result;
-    }
-
-    private void Validate(string where)
-    {
-        if (HeadCount % KvHeadCount != 0)
-            throw new RetortException($"{where}: {HeadCount} attention heads are not a multiple of {KvHeadCount} KV heads");
-        if (HeadDim % 2 != 0)
-            throw new RetortException($"{where}: head dimension {HeadDim} must be even for rotary embeddings");
-        if (RopeFrequencyFactors != null && RopeFrequencyFactors.Length != HeadDim / 2)
-            throw new RetortException(
-                $"{where}: rope frequency factors have {RopeFrequencyFactors.Length} entries, expected {HeadDim / 2}");
     }
 }

@@ -40,52 +40,36 @@ public sealed class Transformer : IDisposable
             _kernel = new MatMulKernel(_pool);
         }
         Config = config;
-        var t = weights.Tensors;
+        // Every tensor is checked (present, shape, type) before anything is dequantized or allocated.
+        var t = DecoderTensors.Check(config, weights);
 
-        TensorData Tensor(string name, params long[] shape)
-        {
-            if (!t.TryGetValue(name, out var tensor))
-                throw new RetortException($"model weights are missing tensor '{name}'");
-            if (!GgmlTypeInfo.IsSupported(tensor.Type))
-                throw new RetortException($"tensor '{name}' has type {tensor.Type}, which Retort cannot compute with " +
-                                          "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
-            if (!tensor.Shape.SequenceEqual(shape))
-                throw new RetortException(
-                    $"tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}], expected [{string.Join(", ", shape)}]");
-            return tensor;
-        }
+        float[] Vector(string name) => Dequantize.Tensor(t[name]);
 
-        float[] Vector(string name, long length) => Dequantize.Tensor(Tensor(name, length));
+        float[]? OptionalVector(string name) => t.ContainsKey(name) ? Vector(name) : null;
 
-        float[]? OptionalVector(string name, long length) => t.ContainsKey(name) ? Vector(name, length) : null;
+        Linear Projection(int layer, string module) =>
+            new(t[DecoderTensors.Weight(layer, module)], OptionalVector(DecoderTensors.Bias(layer, module)));
 
-        int hidden = config.HiddenSize;
-        int qSize = config.HeadCount * config.HeadDim;
-        int kvSize = config.KvHeadCount * config.HeadDim;
-        int ff = config.FeedForwardSize;
-
-        _tokenEmbedding = Tensor("token_embd.weight", hidden, config.VocabSize);
+        _tokenEmbedding = t[DecoderTensors.TokenEmbedding];
         _layers = new TransformerLayer[config.LayerCount];
         for (int l = 0; l < config.LayerCount; l++)
         {
-            string p = $"blk.{l}.";
             _layers[l] = new TransformerLayer
             {
-                AttentionNorm = Vector(p + "attn_norm.weight", hidden),
-                Query = new Linear(Tensor(p + "attn_q.weight", hidden, qSize), OptionalVector(p + "attn_q.bias", qSize)),
-                Key = new Linear(Tensor(p + "attn_k.weight", hidden, kvSize), OptionalVector(p + "attn_k.bias", kvSize)),
-                Value = new Linear(Tensor(p + "attn_v.weight", hidden, kvSize), OptionalVector(p + "attn_v.bias", kvSize)),
-                Output = new Linear(Tensor(p + "attn_output.weight", qSize, hidden), OptionalVector(p + "attn_output.bias", hidden)),
-                FeedForwardNorm = Vector(p + "ffn_norm.weight", hidden),
-                Gate = new Linear(Tensor(p + "ffn_gate.weight", hidden, ff), null),
-                Up = new Linear(Tensor(p + "ffn_up.weight", hidden, ff), null),
-                Down = new Linear(Tensor(p + "ffn_down.weight", ff, hidden), null),
+                AttentionNorm = Vector(DecoderTensors.Weight(l, DecoderTensors.AttentionNorm)),
+                Query = Projection(l, DecoderTensors.Query),
+                Key = Projection(l, DecoderTensors.Key),
+                Value = Projection(l, DecoderTensors.Value),
+                Output = Projection(l, DecoderTensors.AttentionOutput),
+                FeedForwardNorm = Vector(DecoderTensors.Weight(l, DecoderTensors.FeedForwardNorm)),
+                Gate = Projection(l, DecoderTensors.Gate),
+                Up = Projection(l, DecoderTensors.Up),
+                Down = Projection(l, DecoderTensors.Down),
             };
         }
-        _outputNorm = Vector("output_norm.weight", hidden);
+        _outputNorm = Vector(DecoderTensors.OutputNorm);
         // A model without its own head ties it to the embedding (tie_word_embeddings).
-        _outputHead = new Linear(
-            t.ContainsKey("output.weight") ? Tensor("output.weight", hidden, config.VocabSize) : _tokenEmbedding, null);
+        _outputHead = new Linear(t.TryGetValue(DecoderTensors.Output, out var head) ? head : _tokenEmbedding, null);
         _rope = new RotaryEmbedding(config);
         _buffers = new ForwardBuffers(config);
         if (_pool != null && interleave)

@@ -27,7 +27,8 @@ internal sealed class PatternSplitter(PretokenizerPattern pattern) : ISplitter
         _ => null,
     };
 
-    public void Split(string text, int start, int length, List<(int Start, int Length)> output)
+    // Linear in the input by construction, so the deadline is never in reach.
+    public void Split(string text, int start, int length, List<(int Start, int Length)> output, long deadline)
     {
         if (length == 0) return;
         // Code points, their classes and their UTF-16 offsets (offsets has one extra entry: the end).

@@ -10,6 +10,12 @@ namespace Retort.Engine.Tokenization;
 /// </summary>
 public sealed class Tokenizer
 {
+    /// <summary>
+    /// Ids (and so vocabulary entries) a tokenizer may have: 2^24, 64 times the largest real
+    /// vocabulary (Gemma's 262,144), and what an id table of 8-byte references may cost (128 MiB).
+    /// </summary>
+    internal const int MaxVocabularySize = 1 << 24;
+
     private readonly Dictionary<string, int> _vocab;
     private readonly string?[] _idToToken;
     private readonly Dictionary<int, AddedToken> _addedById;
@@ -35,7 +41,8 @@ public sealed class Tokenizer
         int[] suffixIds,
         int? bosId,
         int? eosId,
-        IEnumerable<int>? extraEosIds)
+        IEnumerable<int>? extraEosIds,
+        string origin)
     {
         _vocab = vocab;
         _bpe = new BpeModel(vocab, merges, ignoreMerges);
@@ -47,17 +54,20 @@ public sealed class Tokenizer
             _addedByContent[t.Content] = t;
         }
         AddedTokens = [.. addedTokens.OrderBy(t => t.Id)];
-        _rawMatcher = new AddedTokenMatcher(addedTokens.Where(t => !t.Normalized));
-        _normalizedMatcher = new AddedTokenMatcher(addedTokens.Where(t => t.Normalized));
+        _rawMatcher = new AddedTokenMatcher(addedTokens.Where(t => !t.Normalized), origin);
+        _normalizedMatcher = new AddedTokenMatcher(addedTokens.Where(t => t.Normalized), origin);
         _nfc = nfc;
         _splitters = [.. splitters];
         _addPrefixSpace = addPrefixSpace;
         _prefixIds = prefixIds;
         _suffixIds = suffixIds;
 
+        // The loaders check every id against the entries their file holds; this is the last line.
         int maxId = -1;
         foreach (int id in vocab.Values) maxId = Math.Max(maxId, id);
         foreach (var t in addedTokens) maxId = Math.Max(maxId, t.Id);
+        if (maxId >= MaxVocabularySize)
+            throw new RetortException($"{origin}: token id {maxId} is above the {MaxVocabularySize - 1} a tokenizer may use");
         VocabSize = maxId + 1;
         _idToToken = new string?[VocabSize];
         foreach (var (token, id) in vocab)
@@ -135,6 +145,13 @@ public sealed class Tokenizer
         ArgumentNullException.ThrowIfNull(preTokenizerName);
         if (tokenTypes != null && tokenTypes.Count != tokens.Count)
             throw new RetortException($"tokenizer metadata: {tokens.Count} tokens but {tokenTypes.Count} token types");
+        if (tokens.Count > MaxVocabularySize)
+            throw new RetortException($"tokenizer metadata: expected at most {MaxVocabularySize} tokens, found {tokens.Count}");
+        foreach (var (name, id) in new[] { ("BOS", bosId), ("EOS", eosId) })
+        {
+            if (id is int v && (v < 0 || v >= tokens.Count))
+                throw new RetortException($"tokenizer metadata: expected the {name} token id in 0..{tokens.Count - 1}, found {v}");
+        }
 
         (PretokenizerPattern pattern, bool nfc, bool ignoreMerges) = preTokenizerName switch
         {
@@ -169,7 +186,7 @@ public sealed class Tokenizer
 
         int[] prefix = addBos && bosId is int b ? [b] : [];
         return new Tokenizer(vocab, mergePairs, ignoreMerges, added, nfc, [new PatternSplitter(pattern)],
-            addPrefixSpace: false, prefix, [], bosId, eosId, extraEosIds);
+            addPrefixSpace: false, prefix, [], bosId, eosId, extraEosIds, "tokenizer metadata");
     }
 
     /// <summary>
@@ -183,7 +200,9 @@ public sealed class Tokenizer
         if (addSpecialTokens) ids.AddRange(_prefixIds);
 
         var parts = new List<(AddedToken? Token, int Start, int Length)>();
-        _rawMatcher.Split(text, parts);
+        // One deadline for the whole call: a slow pattern cannot multiply it over many segments.
+        long deadline = RegexSplitter.DeadlineFor(text.Length);
+        _rawMatcher.Split(text, parts, deadline);
         var normalizedParts = new List<(AddedToken? Token, int Start, int Length)>();
         var pieces = new List<(int Start, int Length)>();
         foreach (var (token, start, length) in parts)
@@ -197,15 +216,15 @@ public sealed class Tokenizer
             if (_nfc) segment = Nfc.Normalize(segment);
             if (_normalizedMatcher.IsEmpty)
             {
-                EncodeSegment(segment, ids, pieces);
+                EncodeSegment(segment, ids, pieces, deadline);
                 continue;
             }
             normalizedParts.Clear();
-            _normalizedMatcher.Split(segment, normalizedParts);
+            _normalizedMatcher.Split(segment, normalizedParts, deadline);
             foreach (var (t2, s2, l2) in normalizedParts)
             {
                 if (t2 != null) ids.Add(t2.Id);
-                else EncodeSegment(segment.Substring(s2, l2), ids, pieces);
+                else EncodeSegment(segment.Substring(s2, l2), ids, pieces, deadline);
             }
         }
 
@@ -213,7 +232,7 @@ public sealed class Tokenizer
         return [.. ids];
     }
 
-    private void EncodeSegment(string segment, List<int> ids, List<(int Start, int Length)> pieces)
+    private void EncodeSegment(string segment, List<int> ids, List<(int Start, int Length)> pieces, long deadline)
     {
         if (segment.Length == 0) return;
         if (_addPrefixSpace && segment[0] != ' ') segment = " " + segment;
@@ -223,7 +242,7 @@ public sealed class Tokenizer
         foreach (var splitter in _splitters)
         {
             next.Clear();
-            foreach (var (s, l) in pieces) splitter.Split(segment, s, l, next);
+            foreach (var (s, l) in pieces) splitter.Split(segment, s, l, next, deadline);
             pieces.Clear();
             pieces.AddRange(next);
         }

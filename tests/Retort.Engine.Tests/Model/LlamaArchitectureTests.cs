@@ -80,9 +80,23 @@ public sealed class LlamaArchitectureTests : IDisposable
     {
         string source = Fixtures.Path("qwen2-tiny", "hf");
         foreach (string f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(_dir, Path.GetFileName(f)));
+        // transformers' Llama has Q/K/V biases only with attention_bias, which also gives o_proj one:
+        // Qwen2 has none there, which is a zero bias.
         string config = Path.Combine(_dir, "config.json");
         File.WriteAllText(config, File.ReadAllText(config)
-            .Replace("\"qwen2\"", "\"llama\"").Replace("Qwen2ForCausalLM", "LlamaForCausalLM"));
+            .Replace("\"qwen2\"", "\"llama\"").Replace("Qwen2ForCausalLM", "LlamaForCausalLM")
+            .Replace("\"model_type\"", "\"attention_bias\": true, \"model_type\""));
+        var builder = new SafeTensorsBuilder();
+        using (var weights = Retort.Engine.Formats.SafeTensors.SafeTensorsFile.Open(Path.Combine(source, "model.safetensors")))
+        {
+            foreach (var t in weights.TensorList)
+            {
+                builder.Add(t.Name, "F32", [.. t.Shape.Reverse()], t.AllBytes().ToArray());
+                if (t.Name.EndsWith(".self_attn.o_proj.weight", StringComparison.Ordinal))
+                    builder.Add(t.Name.Replace(".weight", ".bias"), "F32", [t.RowCount], new byte[t.RowCount * sizeof(float)]);
+            }
+        }
+        File.WriteAllBytes(Path.Combine(_dir, "model.safetensors"), builder.ToArray());
 
         int[] prompt = ReferenceLogits.TransformersF32("qwen2-tiny").Prompts[1];
         float[] qwen = Logits(source, prompt), llama = Logits(_dir, prompt);

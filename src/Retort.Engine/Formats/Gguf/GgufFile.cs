@@ -8,7 +8,7 @@ namespace Retort.Engine.Formats.Gguf;
 /// bytes stay in the mapping. Disposing unmaps the file. All malformed input is reported as a
 /// <see cref="RetortException"/> naming the file and byte offset.
 /// </summary>
-public sealed unsafe class GgufFile : ITensorStore
+public sealed unsafe class GgufFile : ITensorStore, ITensorLocator
 {
     /// <summary>"GGUF" read as a little-endian uint32.</summary>
     internal const uint Magic = 0x46554747;
@@ -351,6 +351,10 @@ public sealed unsafe class GgufFile : ITensorStore
         long[] ints = GetIntegerArray(key)!;
         return Array.ConvertAll(ints, x => (float)x);
     }
+
+    string ITensorLocator.Locate(string name) => $"'{Path}': tensor {MessageText.Quote(name)}";
+
+    string ITensorLocator.FormatShape(IReadOnlyList<long> ggmlShape) => $"[{string.Join(", ", ggmlShape)}]";
 
     public void Dispose() => _file.Dispose();
 }

@@ -9,7 +9,7 @@ namespace Retort.Engine.Formats.Gguf;
 /// split.no, split.count and split.tensors.count; the first part also holds the model's metadata.
 /// The tensors of all parts form one store; each part stays memory-mapped until disposal.
 /// </summary>
-public sealed partial class GgufSplitModel : ITensorStore
+public sealed partial class GgufSplitModel : ITensorStore, ITensorLocator
 {
     public const string IndexKey = "split.no";
 
@@ -116,6 +116,14 @@ public sealed partial class GgufSplitModel : ITensorStore
             throw;
         }
     }
+
+    string ITensorLocator.Locate(string name)
+    {
+        var part = _parts.FirstOrDefault(p => p.Tensors.ContainsKey(name)) ?? _parts[0];
+        return ((ITensorLocator)part).Locate(name);
+    }
+
+    string ITensorLocator.FormatShape(IReadOnlyList<long> ggmlShape) => ((ITensorLocator)_parts[0]).FormatShape(ggmlShape);
 
     public void Dispose()
     {

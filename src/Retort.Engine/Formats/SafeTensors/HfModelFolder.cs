@@ -9,12 +9,17 @@ namespace Retort.Engine.Formats.SafeTensors;
 /// model.safetensors.index.json. Tensors are exposed under GGUF names (see architecture.md);
 /// names Retort does not recognise are kept as they are. Disposing closes every shard.
 /// </summary>
-public sealed class HfModelFolder : ITensorStore
+public sealed class HfModelFolder : ITensorStore, ITensorLocator
 {
     private readonly List<SafeTensorsFile> _files;
+    private readonly Dictionary<string, string> _fileOf;
+    private readonly string _weightsFile;
 
-    private HfModelFolder(string directory, JsonElement config, List<SafeTensorsFile> files, Dictionary<string, TensorData> tensors)
+    private HfModelFolder(string directory, JsonElement config, List<SafeTensorsFile> files, Dictionary<string, TensorData> tensors,
+        Dictionary<string, string> fileOf, string weightsFile)
     {
+        _fileOf = fileOf;
+        _weightsFile = weightsFile;
         Directory = directory;
         Config = config;
         _files = files;
@@ -48,19 +53,20 @@ public sealed class HfModelFolder : ITensorStore
         try
         {
             var tensors = new Dictionary<string, TensorData>(StringComparer.Ordinal);
+            var fileOf = new Dictionary<string, string>(StringComparer.Ordinal);
             string indexPath = Path.Combine(full, "model.safetensors.index.json");
             string singlePath = Path.Combine(full, "model.safetensors");
             if (File.Exists(indexPath))
-                LoadSharded(full, indexPath, files, tensors);
+                LoadSharded(full, indexPath, files, tensors, fileOf);
             else if (File.Exists(singlePath))
             {
                 SafeTensorsFile f = SafeTensorsFile.Open(singlePath);
                 files.Add(f);
-                foreach (TensorData t in f.TensorList) Add(tensors, t, singlePath);
+                foreach (TensorData t in f.TensorList) Add(tensors, fileOf, t, singlePath);
             }
             else
                 throw new RetortException($"'{full}': expected model.safetensors or model.safetensors.index.json, found neither");
-            return new HfModelFolder(full, config, files, tensors);
+            return new HfModelFolder(full, config, files, tensors, fileOf, File.Exists(indexPath) ? indexPath : singlePath);
         }
         catch
         {
@@ -69,7 +75,8 @@ public sealed class HfModelFolder : ITensorStore
         }
     }
 
-    private static void LoadSharded(string dir, string indexPath, List<SafeTensorsFile> files, Dictionary<string, TensorData> tensors)
+    private static void LoadSharded(string dir, string indexPath, List<SafeTensorsFile> files, Dictionary<string, TensorData> tensors,
+        Dictionary<string, string> fileOf)
     {
         using JsonDocument index = ReadJson(indexPath);
         if (index.RootElement.ValueKind != JsonValueKind.Object
@@ -96,22 +103,35 @@ public sealed class HfModelFolder : ITensorStore
             }
             if (!shard.Tensors.TryGetValue(entry.Name, out TensorData? t))
                 throw new RetortException($"'{indexPath}': expected tensor {MessageText.Quote(entry.Name)} in shard {MessageText.Quote(shardName)}, found no such tensor there");
-            Add(tensors, t, shard.Path);
+            Add(tensors, fileOf, t, shard.Path);
         }
     }
 
-    private static void Add(Dictionary<string, TensorData> tensors, TensorData t, string file)
+    private static void Add(Dictionary<string, TensorData> tensors, Dictionary<string, string> fileOf, TensorData t, string file)
     {
         string name = HfTensorNames.ToGguf(t.Name);
         var renamed = ReferenceEquals(name, t.Name) ? t : t.WithName(name);
         if (!tensors.TryAdd(name, renamed))
             throw new RetortException($"'{file}': tensor {MessageText.Quote(t.Name)} maps to {MessageText.Quote(name)}, which another tensor already has");
+        fileOf.Add(name, file);
     }
+
+    string ITensorLocator.Locate(string name) =>
+        $"'{(_fileOf.TryGetValue(name, out string? file) ? file : _weightsFile)}': tensor {MessageText.Quote(HfTensorNames.ToHf(name))}";
+
+    // safetensors and PyTorch write shapes outermost first: [out, in] for a weight.
+    string ITensorLocator.FormatShape(IReadOnlyList<long> ggmlShape) => $"[{string.Join(", ", ggmlShape.Reverse())}]";
+
+    /// <summary>Largest config.json or index read (real ones are a few KB; a 1T-parameter index is under 2 MB).</summary>
+    private const long MaxJsonBytes = 64L << 20;
 
     private static JsonDocument ReadJson(string path)
     {
         try
         {
+            long length = new FileInfo(path).Length;
+            if (length > MaxJsonBytes)
+                throw new RetortException($"'{path}': expected a JSON file of at most {MaxJsonBytes >> 20} MiB, found {length} bytes");
             return JsonDocument.Parse(File.ReadAllBytes(path));
         }
         catch (JsonException e)

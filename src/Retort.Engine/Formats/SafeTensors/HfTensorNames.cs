@@ -18,6 +18,23 @@ internal static class HfTensorNames
         ["mlp.down_proj"] = "ffn_down",
     };
 
+    private static readonly Dictionary<string, string> HfModules = LayerModules.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+
+    /// <summary>The Hugging Face name of a GGUF name from this table, or the name unchanged.</summary>
+    public static string ToHf(string gguf)
+    {
+        switch (gguf)
+        {
+            case "token_embd.weight": return "model.embed_tokens.weight";
+            case "output_norm.weight": return "model.norm.weight";
+            case "output.weight": return "lm_head.weight";
+        }
+        string[] parts = gguf.Split('.');
+        if (parts.Length == 4 && parts[0] == "blk" && parts[1].All(char.IsAsciiDigit) && HfModules.TryGetValue(parts[2], out string? module))
+            return $"{LayerPrefix}{parts[1]}.{module}.{parts[3]}";
+        return gguf;
+    }
+
     /// <summary>The GGUF name, or the HF name unchanged when it is not one Retort knows.</summary>
     public static string ToGguf(string hf)
     {
