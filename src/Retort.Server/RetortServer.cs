@@ -27,11 +27,12 @@ public sealed class RetortServer : IAsyncDisposable
     /// <param name="log">Where request lines go (null: nowhere).</param>
     public RetortServer(LoadedModel model, ServerOptions options, TextWriter? log = null)
     {
-        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
-        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
+        // The settings are checked before the slots are made (their scheduler thread would outlive a failed constructor).
         var address = ParseHost(options.Host);
         if (options.Port is < 0 or > 65535) throw new RetortException($"--port must be in 0..65535, found {options.Port}");
         _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
+        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
+        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The server logs its own lines (without prompt text unless asked); the framework's would be noise.
