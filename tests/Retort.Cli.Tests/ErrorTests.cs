@@ -111,11 +111,20 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("I32", err);
     }
 
-    [Fact]
-    public void AnOutOfRangeSamplingSetting()
+    [Theory]
+    [InlineData("--top-p", "0", "--top-p must be in (0, 1], found 0")]
+    [InlineData("--temp", "1000", "--temp must be in [0, 5] (0 is greedy), found 1000")]
+    [InlineData("--temp", "NaN", "--temp must be in [0, 5]")]
+    [InlineData("--temperature", "-1", "--temp must be in [0, 5]")]
+    [InlineData("--repeat-penalty", "0", "--repeat-penalty must be in [0.1, 10]")]
+    [InlineData("--min-p", "2", "--min-p must be in [0, 1]")]
+    [InlineData("--presence-penalty", "Infinity", "--presence-penalty must be in [-2, 2]")]
+    [InlineData("--top-k", "-3", "--top-k must be ≥ 0")]
+    [InlineData("--max-tokens", "0", "--max-tokens must be at least 1")]
+    public void AnOutOfRangeSamplingSetting(string flag, string value, string expected)
     {
-        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", "--top-p", "0");
-        AssertOneLineError(code, err, "top-p");
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", flag, value);
+        AssertOneLineError(code, err, expected);
     }
 
     [Fact]
