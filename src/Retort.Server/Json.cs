@@ -84,7 +84,9 @@ internal static class Json
     private static void CheckStructure(ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = MaxDepth });
-        var keys = new Stack<HashSet<string>>();
+        // One key set per open object, reused by depth: a body of a million small objects makes no million sets.
+        var keys = new List<HashSet<string>>();
+        int depth = -1;
         try
         {
             while (reader.Read())
@@ -92,14 +94,15 @@ internal static class Json
                 switch (reader.TokenType)
                 {
                     case JsonTokenType.StartObject:
-                        keys.Push(new HashSet<string>(StringComparer.Ordinal));
+                        if (++depth == keys.Count) keys.Add(new HashSet<string>(StringComparer.Ordinal));
+                        else keys[depth].Clear();
                         break;
                     case JsonTokenType.EndObject:
-                        keys.Pop();
+                        depth--;
                         break;
                     case JsonTokenType.PropertyName:
                         string key = Decode(ref reader, body, "key");
-                        if (!keys.Peek().Add(key))
+                        if (!keys[depth].Add(key))
                             throw new ApiException(400, $"request body: duplicate key '{Shorten(key)}' at {Where(body, (int)reader.TokenStartIndex)}",
                                 code: "invalid_json");
                         break;

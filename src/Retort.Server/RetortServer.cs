@@ -144,6 +144,7 @@ public sealed class RetortServer : IAsyncDisposable
                 return;
             }
             context.Response.Clear();
+            _policy.AddCorsHeaders(context);
             await Json.Error(context, 500, $"internal error ({ex.GetType().Name}); the server log has the details", "server_error",
                 "internal_error").ExecuteAsync(context);
         }

@@ -371,6 +371,16 @@ public sealed class AttackTests(ServerFixture fixture)
         Assert.Contains(says, message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Keys_may_repeat_across_objects_and_a_bom_is_skipped()
+    {
+        string body = """{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}],"max_tokens":1}""";
+        var r = await RawHttp.PostAsync(Server, "/v1/chat/completions", "application/json", [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(body)]);
+        Assert.True(r.Status == 200, r.Text);
+        var nested = await RawHttp.PostJsonAsync(Server, "/api/show", """{"model":"qwen2-tiny-q8_0","x":{"a":{"k":1},"b":{"k":2}},"y":{"k":3}}""");
+        Assert.True(nested.Status == 200, nested.Text);
+    }
+
     [Theory]
     [InlineData("/v1/chat/completions", """{"messages":"hi"}""", "'messages'")]
     [InlineData("/v1/chat/completions", """{"messages":[5]}""", "message")]
