@@ -178,28 +178,42 @@ internal static class OllamaEndpoints
 
     private static SamplingOptions ReadOptions(JsonObject body, ServerState state)
     {
+        if (body["options"] is not (null or JsonObject))
+            throw new ApiException(400, "'options' must be an object", code: "invalid_value", param: "options");
         var o = body["options"] as JsonObject ?? new JsonObject();
-        if (body["options"] is not (null or JsonObject)) throw new ApiException(400, "'options' must be an object", code: "invalid_value");
         var d = new SamplingOptions();
         int? predict = Json.Integer(o, "num_predict");
         // Ollama: -1 is "no limit" and -2 "fill the context"; both end at the context here.
         int? max = predict is null or < 0 ? null : predict;
-        return new SamplingOptions
+        var options = new SamplingOptions
         {
-            Temperature = (float)(Json.Number(o, "temperature") ?? d.Temperature),
-            TopP = (float)(Json.Number(o, "top_p") ?? d.TopP),
+            Temperature = Json.Single(o, "temperature") ?? d.Temperature,
+            TopP = Json.Single(o, "top_p") ?? d.TopP,
             TopK = Json.Integer(o, "top_k") ?? d.TopK,
-            MinP = (float)(Json.Number(o, "min_p") ?? d.MinP),
-            RepetitionPenalty = (float)(Json.Number(o, "repeat_penalty") ?? d.RepetitionPenalty),
-            PresencePenalty = (float)(Json.Number(o, "presence_penalty") ?? 0),
-            FrequencyPenalty = (float)(Json.Number(o, "frequency_penalty") ?? 0),
+            MinP = Json.Single(o, "min_p") ?? d.MinP,
+            RepetitionPenalty = Json.Single(o, "repeat_penalty") ?? d.RepetitionPenalty,
+            PresencePenalty = Json.Single(o, "presence_penalty") ?? 0,
+            FrequencyPenalty = Json.Single(o, "frequency_penalty") ?? 0,
             PenaltyWindow = Json.Integer(o, "repeat_last_n") ?? d.PenaltyWindow,
-            Seed = Json.Integer(o, "seed"),
+            Seed = Json.Seed(o, "seed"),
             MaxTokens = state.MaxTokens(max, "num_predict"),
             StopStrings = Json.Strings(o, "stop"),
             // Not an Ollama option: Retort's, as on the OpenAI endpoints, for fixed-length runs.
             IgnoreEos = Json.Bool(o, "ignore_eos") ?? false,
         };
+        return ServerState.Checked(options, setting => setting switch
+        {
+            nameof(SamplingOptions.Temperature) => "temperature",
+            nameof(SamplingOptions.TopP) => "top_p",
+            nameof(SamplingOptions.TopK) => "top_k",
+            nameof(SamplingOptions.MinP) => "min_p",
+            nameof(SamplingOptions.RepetitionPenalty) => "repeat_penalty",
+            nameof(SamplingOptions.PresencePenalty) => "presence_penalty",
+            nameof(SamplingOptions.FrequencyPenalty) => "frequency_penalty",
+            nameof(SamplingOptions.MaxTokens) => "num_predict",
+            nameof(SamplingOptions.StopStrings) => "stop",
+            _ => setting,
+        });
     }
 
     private static JsonObject Details(InferenceService s) => new()

@@ -176,27 +176,47 @@ internal static class OpenAiEndpoints
         return messages;
     }
 
+    /// <summary>OpenAI's documented temperature range (the engine's own is wider).</summary>
+    private const double MaxTemperature = 2;
+
     private static SamplingOptions ReadSampling(JsonObject body, ServerState state, int? defaultMaxTokens = null)
     {
         var d = new SamplingOptions();
         int? n = Json.Integer(body, "n");
-        if (n is not (null or 1)) throw new ApiException(400, "'n' must be 1: one choice per request", code: "invalid_value");
+        if (n is not (null or 1)) throw new ApiException(400, $"'n' must be 1: one choice per request, found {n}", code: "invalid_value", param: "n");
         int? max = Json.Integer(body, "max_completion_tokens") is int mct ? mct : Json.Integer(body, "max_tokens");
         string maxName = body.ContainsKey("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-        return new SamplingOptions
+        float? temperature = Json.Single(body, "temperature");
+        if (temperature is not (null or (>= 0 and <= (float)MaxTemperature)))
+            throw new ApiException(400, $"'temperature' must be in [0, {MaxTemperature}] (OpenAI's range; 0 is greedy), found {temperature}",
+                code: "invalid_value", param: "temperature");
+        var options = new SamplingOptions
         {
-            Temperature = (float)(Json.Number(body, "temperature") ?? d.Temperature),
-            TopP = (float)(Json.Number(body, "top_p") ?? d.TopP),
+            Temperature = temperature ?? d.Temperature,
+            TopP = Json.Single(body, "top_p") ?? d.TopP,
             TopK = Json.Integer(body, "top_k") ?? d.TopK,
-            MinP = (float)(Json.Number(body, "min_p") ?? d.MinP),
-            PresencePenalty = (float)(Json.Number(body, "presence_penalty") ?? 0),
-            FrequencyPenalty = (float)(Json.Number(body, "frequency_penalty") ?? 0),
-            RepetitionPenalty = (float)(Json.Number(body, "repetition_penalty") ?? 1),
-            Seed = Json.Integer(body, "seed"),
+            MinP = Json.Single(body, "min_p") ?? d.MinP,
+            PresencePenalty = Json.Single(body, "presence_penalty") ?? 0,
+            FrequencyPenalty = Json.Single(body, "frequency_penalty") ?? 0,
+            RepetitionPenalty = Json.Single(body, "repetition_penalty") ?? 1,
+            Seed = Json.Seed(body, "seed"),
             MaxTokens = state.MaxTokens(max ?? (defaultMaxTokens is int dm ? Math.Min(dm, state.Service.ContextSize) : null), maxName),
             StopStrings = Json.Strings(body, "stop"),
             // vLLM's and llama.cpp's extension: benchmarks and tests that need a fixed length.
             IgnoreEos = Json.Bool(body, "ignore_eos") ?? false,
         };
+        return ServerState.Checked(options, setting => setting switch
+        {
+            nameof(SamplingOptions.Temperature) => "temperature",
+            nameof(SamplingOptions.TopP) => "top_p",
+            nameof(SamplingOptions.TopK) => "top_k",
+            nameof(SamplingOptions.MinP) => "min_p",
+            nameof(SamplingOptions.PresencePenalty) => "presence_penalty",
+            nameof(SamplingOptions.FrequencyPenalty) => "frequency_penalty",
+            nameof(SamplingOptions.RepetitionPenalty) => "repetition_penalty",
+            nameof(SamplingOptions.MaxTokens) => maxName,
+            nameof(SamplingOptions.StopStrings) => "stop",
+            _ => setting,
+        });
     }
 }

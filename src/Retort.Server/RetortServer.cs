@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Retort.Engine;
@@ -20,14 +22,17 @@ public sealed class RetortServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ServerState _state;
+    private readonly HostOriginPolicy _policy;
 
     /// <param name="log">Where request lines go (null: nowhere).</param>
     public RetortServer(LoadedModel model, ServerOptions options, TextWriter? log = null)
     {
-        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
-        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
+        // The settings are checked before the slots are made (their scheduler thread would outlive a failed constructor).
         var address = ParseHost(options.Host);
         if (options.Port is < 0 or > 65535) throw new RetortException($"--port must be in 0..65535, found {options.Port}");
+        _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
+        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
+        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The server logs its own lines (without prompt text unless asked); the framework's would be noise.
@@ -38,9 +43,14 @@ public sealed class RetortServer : IAsyncDisposable
             k.Listen(address, options.Port);
         });
         _app = builder.Build();
+        // Outside the guard: a response that ends without a body (routing's 405, for one) gets the error JSON too.
+        _app.UseStatusCodePages(EmptyErrorBody);
         _app.Use(Guard);
         Map(_app);
     }
+
+    /// <summary>The engine and settings behind the endpoints (tests look at the slots through it).</summary>
+    internal ServerState State => _state;
 
     /// <summary>The address it listens on, with the real port once started (http://127.0.0.1:PORT).</summary>
     public Uri? BaseAddress { get; private set; }
@@ -75,17 +85,40 @@ public sealed class RetortServer : IAsyncDisposable
         throw new RetortException($"--host must be an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost, found '{host}'");
     }
 
-    /// <summary>Counts the request, then checks the API key (all but /health and the page's own files).</summary>
+    /// <summary>
+    /// Counts the request, then checks where it comes from (Host, then Origin: see <see cref="HostOriginPolicy"/>),
+    /// answers OPTIONS, and checks the API key (all but /health and the page's own files). Whatever an
+    /// endpoint throws unexpectedly still ends as an error in the API's shape, never an empty 500.
+    /// </summary>
     private async Task Guard(HttpContext context, RequestDelegate next)
     {
-        string path = context.Request.Path.Value ?? "/";
+        var request = context.Request;
+        string path = request.Path.Value ?? "/";
         string endpoint = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "other";
         _state.Metrics.CountRequest(endpoint);
+        if (_policy.RefuseHost(request) is var (hostStatus, hostProblem))
+        {
+            await Refuse(context, hostStatus, hostProblem, hostStatus == 400 ? "invalid_host" : "host_not_allowed");
+            return;
+        }
+        if (_policy.RefuseOrigin(request) is { } originProblem)
+        {
+            await Refuse(context, 403, originProblem, "origin_not_allowed");
+            return;
+        }
+        _policy.AddCorsHeaders(context);
+        if (HttpMethods.IsOptions(request.Method))
+        {
+            // Preflights carry no credentials, so they are answered before the key is checked.
+            _policy.AnswerOptions(context);
+            return;
+        }
         // The chat page holds no data and asks for the key itself, so a browser can open it.
-        bool open = path == "/health" || path == "/" || path.StartsWith("/ui/", StringComparison.Ordinal);
+        bool open = path.Equals("/health", StringComparison.OrdinalIgnoreCase) || path == "/" ||
+                    path.StartsWith("/ui/", StringComparison.OrdinalIgnoreCase);
         if (_state.Options.ApiKey is { Length: > 0 } key && !open)
         {
-            string auth = context.Request.Headers.Authorization.ToString();
+            string auth = request.Headers.Authorization.ToString();
             if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
                     System.Text.Encoding.UTF8.GetBytes(auth), System.Text.Encoding.UTF8.GetBytes("Bearer " + key)))
             {
@@ -94,24 +127,87 @@ public sealed class RetortServer : IAsyncDisposable
                 return;
             }
         }
-        await next(context);
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception ex)
+        {
+            _state.Log($"{request.Method} {path}: internal error: {ex.GetType().Name}: {ex.Message}");
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+                return;
+            }
+            context.Response.Clear();
+            _policy.AddCorsHeaders(context);
+            await Json.Error(context, 500, $"internal error ({ex.GetType().Name}); the server log has the details", "server_error",
+                "internal_error").ExecuteAsync(context);
+        }
+    }
+
+    private async Task Refuse(HttpContext context, int status, string problem, string code)
+    {
+        _state.Log($"{context.Request.Method} {context.Request.Path}: {status}: {problem}");
+        await Json.Error(context, status, problem, "invalid_request_error", code).ExecuteAsync(context);
+    }
+
+    /// <summary>Gives a body to an error that has none (routing's 405, a 404 from a handler) in the API's shape.</summary>
+    private static async Task EmptyErrorBody(Microsoft.AspNetCore.Diagnostics.StatusCodeContext status)
+    {
+        var context = status.HttpContext;
+        int code = context.Response.StatusCode;
+        string allow = context.Response.Headers.Allow.ToString();
+        string message = code switch
+        {
+            404 => "no such endpoint",
+            405 => $"{context.Request.Method} is not allowed on {context.Request.Path}" + (allow.Length > 0 ? $" (allowed: {allow})" : ""),
+            _ => ReasonPhrases.GetReasonPhrase(code) is { Length: > 0 } reason ? reason.ToLowerInvariant() : $"error {code}",
+        };
+        string errorCode = code switch { 404 => "not_found", 405 => "method_not_allowed", _ => "error" };
+        await Json.Error(context, code, message, code >= 500 ? "server_error" : "invalid_request_error", errorCode).ExecuteAsync(context);
     }
 
     private void Map(WebApplication app)
     {
         var state = _state;
-        app.MapGet("/health", () => Results.Json(new { status = "ok" }, Json.Options));
-        app.MapGet("/metrics", () => Results.Text(state.Metrics.Render(state.Service.Pool), "text/plain; version=0.0.4; charset=utf-8"));
-        app.MapGet("/", () => WebPage.Serve("index.html"));
-        app.MapGet("/v1/models", () => OpenAiEndpoints.Models(state));
+        // HEAD wherever GET is: the same status and headers, no body (Kestrel drops it).
+        string[] get = [HttpMethods.Get, HttpMethods.Head];
+        app.MapMethods("/health", get, () => Results.Json(new { status = "ok" }, Json.Options));
+        app.MapMethods("/metrics", get, () => Results.Text(state.Metrics.Render(state.Service.Pool), "text/plain; version=0.0.4; charset=utf-8"));
+        app.MapMethods("/", get, () => WebPage.Serve("index.html"));
+        app.MapMethods("/v1/models", get, () => OpenAiEndpoints.Models(state));
         app.MapPost("/v1/chat/completions", Handle(OpenAiEndpoints.ChatCompletions));
         app.MapPost("/v1/completions", Handle(OpenAiEndpoints.Completions));
-        app.MapGet("/api/version", OllamaEndpoints.Version);
-        app.MapGet("/api/tags", () => OllamaEndpoints.Tags(state));
+        app.MapMethods("/api/version", get, OllamaEndpoints.Version);
+        app.MapMethods("/api/tags", get, () => OllamaEndpoints.Tags(state));
         app.MapPost("/api/show", Handle(OllamaEndpoints.Show));
         app.MapPost("/api/chat", Handle(OllamaEndpoints.Chat));
         app.MapPost("/api/generate", Handle(OllamaEndpoints.Generate));
-        app.MapFallback((HttpContext context) => Json.Error(context, 404, "no such endpoint", "invalid_request_error", "not_found"));
+        app.MapFallback(NoSuchEndpoint);
+    }
+
+    /// <summary>
+    /// What no route took: 405 with Allow when the path exists for other methods (the fallback matches every
+    /// method, so routing would otherwise call that a 404 too), else 404.
+    /// </summary>
+    private static IResult NoSuchEndpoint(HttpContext context, EndpointDataSource endpoints)
+    {
+        string path = context.Request.Path.Value ?? "/";
+        var methods = endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && !raw.Contains('{') &&
+                        string.Equals("/" + raw.TrimStart('/'), path.Length > 1 ? path.TrimEnd('/') : path, StringComparison.OrdinalIgnoreCase))
+            .SelectMany(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [])
+            .Distinct().ToList();
+        if (methods.Count == 0) return Json.Error(context, 404, "no such endpoint", "invalid_request_error", "not_found");
+        string allow = string.Join(", ", methods);
+        context.Response.Headers.Allow = allow;
+        return Json.Error(context, 405, $"{context.Request.Method} is not allowed on {path} (allowed: {allow})", "invalid_request_error",
+            "method_not_allowed");
     }
 
     /// <summary>Turns the ways a request can fail into status codes with an error body in the API's own shape.</summary>
@@ -129,7 +225,7 @@ public sealed class RetortServer : IAsyncDisposable
         }
         catch (ApiException ex)
         {
-            error = Json.Error(context, ex.Status, ex.Message, ex.Type, ex.Code);
+            error = Json.Error(context, ex.Status, ex.Message, ex.Type, ex.Code, ex.Param);
         }
         catch (ServerBusyException ex)
         {
@@ -145,6 +241,12 @@ public sealed class RetortServer : IAsyncDisposable
         catch (RetortException ex)
         {
             error = Json.Error(context, 400, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug, not the client's mistake: still an answer in the API's shape, and a line in the log.
+            _state.Log($"{context.Request.Path}: internal error: {ex.GetType().Name}: {ex.Message}");
+            error = Json.Error(context, 500, $"internal error ({ex.GetType().Name}); the server log has the details", "server_error", "internal_error");
         }
         if (error == null) return;
         if (context.Response.HasStarted)

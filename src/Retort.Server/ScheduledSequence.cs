@@ -83,7 +83,7 @@ internal sealed class ScheduledSequence
         if (_position == Prompt.Tokens.Length)
         {
             _promptClock.Stop();
-            _generation = new SequenceGeneration(_model, generator.Cache, Prompt.Tokens, Options, StartsInReasoning,
+            _generation = new SequenceGeneration(_model, generator.Cache, generator.SamplingWorkspace, Prompt.Tokens, Options, StartsInReasoning,
                 chunk => _channel.Writer.TryWrite(chunk));
             _generation.Step(logits);
         }

@@ -30,4 +30,25 @@ public sealed record ServerOptions
 
     /// <summary>Seconds a client is told to wait (Retry-After) when the queue is full.</summary>
     public int RetryAfterSeconds { get; init; } = 2;
+
+    /// <summary>
+    /// The names a loopback server always answers to, on any port (and any name under .localhost,
+    /// which browsers resolve to this machine themselves). Any other Host header is refused, so a
+    /// page whose domain an attacker re-points at 127.0.0.1 (DNS rebinding) cannot read the answers.
+    /// </summary>
+    public static IReadOnlyList<string> LoopbackHosts { get; } = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>
+    /// More Host names to answer to (--allowed-host): a name, an IP address, "*.example.com" for its
+    /// subdomains, or "*" for any. On a loopback address they add to <see cref="LoopbackHosts"/>; on
+    /// another address (exposed on purpose) Host is not checked unless some are given.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Web origins (--cors-origin, "http://localhost:3000", or "*" for any) whose pages may call the
+    /// API: they get CORS answers. Other pages' POSTs are refused; requests without an Origin header
+    /// (curl, SDKs) and the server's own chat page are not affected.
+    /// </summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
 }

@@ -1,4 +1,5 @@
 using Retort.Engine.Generation;
+using Retort.Engine.Sampling;
 
 namespace Retort.Server;
 
@@ -43,8 +44,16 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
         if (requested == null) return Service.ContextSize;
         if (requested < 1 || requested > Service.ContextSize)
             throw new ApiException(400, $"'{name}' must be between 1 and the context size {Service.ContextSize}, found {requested}",
-                code: "invalid_value");
+                code: "invalid_value", param: name);
         return requested.Value;
+    }
+
+    /// <summary>The engine's range checks on a request's sampling settings, as a 400 naming the request's own field.</summary>
+    public static SamplingOptions Checked(SamplingOptions options, Func<string, string> field)
+    {
+        if (!options.TryValidate(setting => $"'{field(setting)}'", out string? setting, out string? message))
+            throw new ApiException(400, message, code: "invalid_value", param: field(setting));
+        return options;
     }
 
     public static string FinishName(FinishReason reason) => reason == FinishReason.Length ? "length" : "stop";

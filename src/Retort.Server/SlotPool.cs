@@ -27,6 +27,8 @@ internal sealed class SlotPool
 
     public int Count => _slots.Length;
 
+    public IReadOnlyList<Slot> Slots => _slots;
+
     public int Busy
     {
         get

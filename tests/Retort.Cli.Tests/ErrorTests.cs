@@ -31,8 +31,12 @@ public sealed class ErrorTests : IDisposable
     [Fact]
     public void AnUnknownCacheType()
     {
-        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-q8_0.gguf"), "-p", "hi", "--cache-type", "q4_0");
-        AssertOneLineError(code, err, "--cache-type must be f32 or f16, found 'q4_0'");
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-q8_0.gguf"), "-p", "hi", "--cache-type", "q3_k");
+        AssertOneLineError(code, err, "--cache-type must be one of f32, f16, bf16, q8_0, q4_0, found 'q3_k'");
+        (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-q8_0.gguf"), "-p", "hi", "--cache-type-v", "f8");
+        AssertOneLineError(code, err, "--cache-type-v must be one of f32, f16, bf16, q8_0, q4_0, found 'f8'");
+        (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", "-ctk", "q4_0");
+        AssertOneLineError(code, err, "--cache-type-k q4_0 needs a head dimension that is a multiple of 32; this model's is 16");
     }
 
     [Fact]
@@ -111,11 +115,20 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("I32", err);
     }
 
-    [Fact]
-    public void AnOutOfRangeSamplingSetting()
+    [Theory]
+    [InlineData("--top-p", "0", "--top-p must be in (0, 1], found 0")]
+    [InlineData("--temp", "1000", "--temp must be in [0, 5] (0 is greedy), found 1000")]
+    [InlineData("--temp", "NaN", "--temp must be in [0, 5]")]
+    [InlineData("--temperature", "-1", "--temp must be in [0, 5]")]
+    [InlineData("--repeat-penalty", "0", "--repeat-penalty must be in [0.1, 10]")]
+    [InlineData("--min-p", "2", "--min-p must be in [0, 1]")]
+    [InlineData("--presence-penalty", "Infinity", "--presence-penalty must be in [-2, 2]")]
+    [InlineData("--top-k", "-3", "--top-k must be ≥ 0")]
+    [InlineData("--max-tokens", "0", "--max-tokens must be at least 1")]
+    public void AnOutOfRangeSamplingSetting(string flag, string value, string expected)
     {
-        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", "--top-p", "0");
-        AssertOneLineError(code, err, "top-p");
+        var (code, _, err) = CliRunner.Run("run", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "hi", flag, value);
+        AssertOneLineError(code, err, expected);
     }
 
     [Fact]

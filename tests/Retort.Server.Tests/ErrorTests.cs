@@ -46,7 +46,7 @@ public sealed class ErrorTests(ServerFixture fixture)
     {
         var (status, body) = await Http.PostAsync(fixture.Http, path, "{\"messages\": [");
         Assert.Equal(400, status);
-        AssertErrorFor(path, body, "invalid_json", "not valid JSON");
+        AssertErrorFor(path, body, "invalid_json", "invalid JSON");
     }
 
     [Theory]

@@ -9,7 +9,7 @@ internal sealed class SamplingOptionSet
     private static readonly SamplingOptions Defaults = new();
 
     private readonly Option<float> _temperature = new("--temp", "--temperature")
-    { Description = "sampling temperature; 0 is greedy", DefaultValueFactory = _ => Defaults.Temperature };
+    { Description = $"sampling temperature in [0, {SamplingOptions.MaxTemperature}]; 0 is greedy", DefaultValueFactory = _ => Defaults.Temperature };
     private readonly Option<int> _topK = new("--top-k") { Description = "keep the k most likely tokens (0: all)", DefaultValueFactory = _ => Defaults.TopK };
     private readonly Option<float> _topP = new("--top-p") { Description = "nucleus sampling threshold", DefaultValueFactory = _ => Defaults.TopP };
     private readonly Option<float> _minP = new("--min-p") { Description = "drop tokens below min-p × the best one's probability", DefaultValueFactory = _ => Defaults.MinP };
@@ -43,7 +43,20 @@ internal sealed class SamplingOptionSet
             StopStrings = r.GetValue(_stop) ?? [],
             IgnoreEos = r.GetValue(_ignoreEos),
         };
-        options.Validate();
+        // The engine checks the ranges; the message names the flag the user typed.
+        options.Validate(setting => setting switch
+        {
+            nameof(SamplingOptions.Temperature) => "--temp",
+            nameof(SamplingOptions.TopK) => "--top-k",
+            nameof(SamplingOptions.TopP) => "--top-p",
+            nameof(SamplingOptions.MinP) => "--min-p",
+            nameof(SamplingOptions.RepetitionPenalty) => "--repeat-penalty",
+            nameof(SamplingOptions.FrequencyPenalty) => "--frequency-penalty",
+            nameof(SamplingOptions.PresencePenalty) => "--presence-penalty",
+            nameof(SamplingOptions.MaxTokens) => "--max-tokens",
+            nameof(SamplingOptions.StopStrings) => "--stop",
+            _ => setting,
+        });
         return options;
     }
 }

@@ -9,20 +9,11 @@ internal static class ServeCommand
 {
     public static Command Create(CliIo io)
     {
-        var defaults = new ServerOptions();
         var model = new ModelArgument(io);
-        var host = new Option<string>("--host") { Description = "address to listen on (127.0.0.1: this machine only)", DefaultValueFactory = _ => defaults.Host };
-        var port = new Option<int>("--port") { Description = "port to listen on (0: any free one)", DefaultValueFactory = _ => defaults.Port };
-        var parallel = new Option<int>("--parallel") { Description = "conversations generated at the same time, each with its own KV cache", DefaultValueFactory = _ => defaults.Parallel };
-        var ctx = new Option<int?>("--ctx") { Description = "context size of each slot in tokens (default: the model's, at most 4096)" };
-        var apiKey = new Option<string?>("--api-key") { Description = "require 'Authorization: Bearer KEY' on every endpoint but /health" };
-        var logPrompts = new Option<bool>("--log-prompts") { Description = "log prompts and answers (off: only sizes and timings)" };
-        var queue = new Option<int>("--queue") { Description = "requests that may wait for a free slot before the server answers 429", DefaultValueFactory = _ => defaults.QueueLength };
+        var flags = new ServerOptionSet();
         var cacheType = new CacheTypeOption();
-        var command = new Command("serve", "Serve a model over HTTP: OpenAI and Ollama APIs, metrics, and a chat page at /")
-        {
-            host, port, parallel, ctx, apiKey, logPrompts, queue,
-        };
+        var command = new Command("serve", "Serve a model over HTTP: OpenAI and Ollama APIs, metrics, and a chat page at /");
+        flags.AddTo(command);
         model.AddTo(command, withTemplate: true);
         cacheType.AddTo(command);
         command.SetAction(async (result, cancellationToken) =>
@@ -30,16 +21,7 @@ internal static class ServeCommand
             var kvType = cacheType.Read(result);
             using var loaded = model.Load(result);
             CacheTypeOption.Apply(loaded.Transformer, kvType);
-            var options = new ServerOptions
-            {
-                Host = result.GetValue(host)!,
-                Port = result.GetValue(port),
-                Parallel = result.GetValue(parallel),
-                ContextSize = result.GetValue(ctx),
-                ApiKey = result.GetValue(apiKey),
-                LogPrompts = result.GetValue(logPrompts),
-                QueueLength = result.GetValue(queue),
-            };
+            var options = flags.Read(result);
             // Ctrl-C and SIGTERM (a service manager) both end the server cleanly: open streams are
             // cancelled and their slots freed before the model is unmapped.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -20,6 +20,9 @@ public sealed class Generator
     private readonly ForwardLock? _forwardLock;
     private float[] _logits = [];
 
+    /// <summary>The sampler's vocabulary-sized scratch arrays, allocated once and lent to every request's sampler.</summary>
+    internal SamplingWorkspace SamplingWorkspace { get; } = new();
+
     /// <param name="forwardLock">Given when other generators run on the same model at the same time
     /// (a server's slots): each forward pass then holds it, and its logits are copied out before release.</param>
     public Generator(LoadedModel model, int contextSize, ForwardLock? forwardLock = null)
@@ -63,7 +66,7 @@ public sealed class Generator
         }
         promptClock.Stop();
 
-        var sequence = new SequenceGeneration(_model, Cache, promptArray, options, startsInReasoning, onChunk);
+        var sequence = new SequenceGeneration(_model, Cache, SamplingWorkspace, promptArray, options, startsInReasoning, onChunk);
         while (true)
         {
             if (cancellationToken.IsCancellationRequested)

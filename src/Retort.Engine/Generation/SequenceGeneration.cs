@@ -31,14 +31,15 @@ internal sealed class SequenceGeneration
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     /// <param name="cache">The sequence's cache, holding the prompt: generation ends when it is full.</param>
-    public SequenceGeneration(LoadedModel model, KvCache cache, IReadOnlyList<int> prompt, SamplingOptions options,
+    /// <param name="workspace">The sampler's scratch memory, owned by the generator (slot) the sequence runs on.</param>
+    public SequenceGeneration(LoadedModel model, KvCache cache, SamplingWorkspace workspace, IReadOnlyList<int> prompt, SamplingOptions options,
         bool startsInReasoning, Action<GenerationChunk>? onChunk)
     {
         _model = model;
         _cache = cache;
         _options = options;
         _onChunk = onChunk;
-        _sampler = new Sampler(options);
+        _sampler = new Sampler(options, workspace);
         _decoder = new TokenStreamDecoder(model.Tokenizer);
         _stops = new StopStringFilter(options.StopStrings);
         _splitter = new ReasoningSplitter(startsInReasoning);

@@ -56,12 +56,12 @@ internal static class DecoderTensors
         (Use use, string why) attentionBias = c.AttentionBias switch
         {
             true => (Use.Required, qwen ? "Qwen2 has Q/K/V biases" : "config.json says attention_bias"),
-            false => (Use.Forbidden, "config.json says no attention_bias"),
-            null => (Use.Optional, ""),
+            // Biases a file carries are used (with their shapes checked): Retort's own students
+            // and conversions write them, and dropping them would change those models' outputs.
+            false or null => (Use.Optional, ""),
         };
-        // Qwen2's o_proj never has a bias (transformers builds it with bias=False).
-        (Use use, string why) outputBias = qwen ? (Use.Forbidden, "Qwen2's attention output has no bias") : attentionBias;
-        const string noMlpBias = "MLP biases are not supported";
+        // transformers builds Qwen2's o_proj without a bias, but students trained here carry one.
+        (Use use, string why) outputBias = qwen ? (Use.Optional, "") : attentionBias;
 
         yield return new Row(TokenEmbedding, [hidden, c.VocabSize], Use.Required, "the token embedding");
         for (int l = 0; l < c.LayerCount; l++)
@@ -79,9 +79,9 @@ internal static class DecoderTensors
             yield return new Row(Weight(l, Gate), [hidden, ff], Use.Required, "");
             yield return new Row(Weight(l, Up), [hidden, ff], Use.Required, "");
             yield return new Row(Weight(l, Down), [ff, hidden], Use.Required, "");
-            yield return new Row(Bias(l, Gate), [ff], Use.Forbidden, noMlpBias);
-            yield return new Row(Bias(l, Up), [ff], Use.Forbidden, noMlpBias);
-            yield return new Row(Bias(l, Down), [hidden], Use.Forbidden, noMlpBias);
+            yield return new Row(Bias(l, Gate), [ff], Use.Optional, "");
+            yield return new Row(Bias(l, Up), [ff], Use.Optional, "");
+            yield return new Row(Bias(l, Down), [hidden], Use.Optional, "");
         }
         yield return new Row(OutputNorm, [hidden], Use.Required, "");
         yield return c.TieWordEmbeddings switch

@@ -8,14 +8,18 @@ public sealed class Sampler
 {
     private readonly SamplingOptions _options;
     private readonly Random _random;
-    private readonly Dictionary<int, int> _counts = new(256);
-    private (float Logit, int Id)[] _candidates = [];
-    private double[] _probabilities = [];
+    private readonly SamplingWorkspace _workspace;
 
-    public Sampler(SamplingOptions options)
+    public Sampler(SamplingOptions options) : this(options, new SamplingWorkspace())
+    {
+    }
+
+    /// <param name="workspace">Scratch memory lent by the caller (a generator's, reused request after request).</param>
+    internal Sampler(SamplingOptions options, SamplingWorkspace workspace)
     {
         options.Validate();
         _options = options;
+        _workspace = workspace;
         _random = options.Seed is int seed ? new Random(seed) : new Random();
     }
 
@@ -28,20 +32,24 @@ public sealed class Sampler
         // Only tokens within 30 nats (after temperature) of the best can matter: each of the rest has
         // probability below e^-30 relative to it, so sorting just the head keeps the sampler exact to
         // ~1e-8 while avoiding a full sort of a 150k vocabulary per token. The tail still counts in the sum.
+        // Logits are scaled in double precision, as (logit - max) / T: no temperature that passed
+        // validation, however small, can overflow them to infinity and turn the softmax into NaN.
         int n = logits.Length;
-        float invT = 1f / _options.Temperature;
+        double invT = 1.0 / _options.Temperature;
         float max = float.NegativeInfinity;
-        for (int i = 0; i < n; i++) max = MathF.Max(max, logits[i] * invT);
-        if (_candidates.Length < n) _candidates = new (float, int)[n];
+        for (int i = 0; i < n; i++) max = MathF.Max(max, logits[i]);
+        double head = -30.0 * _options.Temperature;
+        var candidates = _workspace.Candidates(n);
         int count = 0;
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
-            float l = logits[i] * invT;
-            sum += Math.Exp(l - max);
-            if (l >= max - 30f) _candidates[count++] = (l, i);
+            double d = (double)logits[i] - max;
+            sum += Math.Exp(d * invT);
+            if (d >= head) candidates[count++] = (logits[i], i);
         }
-        var cand = _candidates.AsSpan(0, count);
+        var cand = candidates.AsSpan(0, count);
+        // Ordering raw logits is ordering scaled ones: the temperature is positive.
         cand.Sort(static (a, b) => b.Logit != a.Logit ? b.Logit.CompareTo(a.Logit) : a.Id.CompareTo(b.Id));
 
         int keep = count;
@@ -49,11 +57,10 @@ public sealed class Sampler
         {
             keep = Math.Min(keep, _options.TopK);
             sum = 0;
-            for (int i = 0; i < keep; i++) sum += Math.Exp(cand[i].Logit - max);
+            for (int i = 0; i < keep; i++) sum += Math.Exp(((double)cand[i].Logit - max) * invT);
         }
-        if (_probabilities.Length < n) _probabilities = new double[n];
-        var probs = _probabilities.AsSpan(0, keep);
-        for (int i = 0; i < keep; i++) probs[i] = Math.Exp(cand[i].Logit - max) / sum;
+        var probs = _workspace.Probabilities(n).AsSpan(0, keep);
+        for (int i = 0; i < keep; i++) probs[i] = Math.Exp(((double)cand[i].Logit - max) * invT) / sum;
 
         if (_options.TopP < 1f)
         {
@@ -92,10 +99,11 @@ public sealed class Sampler
         var o = _options;
         if (o.RepetitionPenalty == 1f && o.FrequencyPenalty == 0f && o.PresencePenalty == 0f) return;
         if (o.PenaltyWindow > 0 && history.Length > o.PenaltyWindow) history = history[^o.PenaltyWindow..];
-        _counts.Clear();
+        var counts = _workspace.Counts;
+        counts.Clear();
         foreach (int id in history)
-            if ((uint)id < (uint)logits.Length) _counts[id] = _counts.GetValueOrDefault(id) + 1;
-        foreach (var (id, count) in _counts)
+            if ((uint)id < (uint)logits.Length) counts[id] = counts.GetValueOrDefault(id) + 1;
+        foreach (var (id, count) in counts)
         {
             float l = logits[id];
             if (o.RepetitionPenalty != 1f) l = l > 0 ? l / o.RepetitionPenalty : l * o.RepetitionPenalty;

@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
 namespace Retort.Engine.Sampling;
 
 /// <summary>
@@ -40,21 +43,78 @@ public sealed record SamplingOptions
 
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f, TopP = 1f };
 
-    /// <summary>Throws a <see cref="RetortException"/> naming the first setting that is out of range.</summary>
-    public void Validate()
-    {
-        static void Check(bool ok, string message)
-        {
-            if (!ok) throw new RetortException(message);
-        }
+    /// <summary>
+    /// The largest temperature accepted. Any positive finite temperature is numerically safe (the
+    /// sampler scales in double precision), so the bound is about use: at 5 the logit spread of a
+    /// trained model (some 30 nats over plausible tokens) shrinks to about 6, which is already close to
+    /// uniform noise and the limit of the high-temperature recipes that pair it with min-p; beyond it
+    /// every step would also sort the whole vocabulary, as every token falls inside the sampler's head.
+    /// </summary>
+    public const float MaxTemperature = 5f;
 
-        Check(float.IsFinite(Temperature) && Temperature >= 0, $"temperature must be ≥ 0, found {Temperature}");
-        Check(TopK >= 0, $"top-k must be ≥ 0, found {TopK}");
-        Check(TopP is > 0 and <= 1, $"top-p must be in (0, 1], found {TopP}");
-        Check(MinP is >= 0 and <= 1, $"min-p must be in [0, 1], found {MinP}");
-        Check(float.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"repetition penalty must be > 0, found {RepetitionPenalty}");
-        Check(float.IsFinite(FrequencyPenalty) && FrequencyPenalty is >= -2 and <= 2, $"frequency penalty must be in [-2, 2], found {FrequencyPenalty}");
-        Check(float.IsFinite(PresencePenalty) && PresencePenalty is >= -2 and <= 2, $"presence penalty must be in [-2, 2], found {PresencePenalty}");
-        Check(MaxTokens >= 0, $"max tokens must be ≥ 0, found {MaxTokens}");
+    /// <summary>The repetition penalty's range: outside it a seen token is all but banned or all but forced,
+    /// and dividing a logit by a tiny penalty could overflow it to infinity.</summary>
+    public const float MinRepetitionPenalty = 0.1f, MaxRepetitionPenalty = 10f;
+
+    /// <summary>Stop strings are searched for at every token: their number and length bound that work.</summary>
+    public const int MaxStopStrings = 16, MaxStopStringLength = 256;
+
+    /// <summary>Throws a <see cref="RetortException"/> naming the first setting that is out of range.</summary>
+    /// <param name="nameOf">How the caller spells a setting (given its property name, such as
+    /// <c>nameof(Temperature)</c>) in the message: a flag, a JSON field. Default: plain words.</param>
+    public void Validate(Func<string, string>? nameOf = null)
+    {
+        if (!TryValidate(nameOf, out _, out string? message)) throw new RetortException(message);
     }
+
+    /// <summary>
+    /// Checks every setting; on the first one out of range returns false with its property name
+    /// (<c>nameof(TopP)</c>...) and a one-line message: the setting, the range expected, the value found.
+    /// </summary>
+    public bool TryValidate(Func<string, string>? nameOf, [NotNullWhen(false)] out string? setting, [NotNullWhen(false)] out string? message)
+    {
+        nameOf ??= PlainName;
+        (setting, message) = FirstProblem(nameOf);
+        return setting == null;
+    }
+
+    private (string? Setting, string? Message) FirstProblem(Func<string, string> nameOf)
+    {
+        static string F(float value) => value.ToString(CultureInfo.InvariantCulture);
+
+        // Range patterns are false for NaN, so NaN is refused with the rest.
+        if (Temperature is not (>= 0 and <= MaxTemperature))
+            return (nameof(Temperature), $"{nameOf(nameof(Temperature))} must be in [0, {F(MaxTemperature)}] (0 is greedy), found {F(Temperature)}");
+        if (TopK < 0) return (nameof(TopK), $"{nameOf(nameof(TopK))} must be ≥ 0 (0 keeps all), found {TopK}");
+        if (TopP is not (> 0 and <= 1)) return (nameof(TopP), $"{nameOf(nameof(TopP))} must be in (0, 1], found {F(TopP)}");
+        if (MinP is not (>= 0 and <= 1)) return (nameof(MinP), $"{nameOf(nameof(MinP))} must be in [0, 1], found {F(MinP)}");
+        if (RepetitionPenalty is not (>= MinRepetitionPenalty and <= MaxRepetitionPenalty))
+            return (nameof(RepetitionPenalty),
+                $"{nameOf(nameof(RepetitionPenalty))} must be in [{F(MinRepetitionPenalty)}, {F(MaxRepetitionPenalty)}] (1 is off), found {F(RepetitionPenalty)}");
+        if (FrequencyPenalty is not (>= -2 and <= 2))
+            return (nameof(FrequencyPenalty), $"{nameOf(nameof(FrequencyPenalty))} must be in [-2, 2], found {F(FrequencyPenalty)}");
+        if (PresencePenalty is not (>= -2 and <= 2))
+            return (nameof(PresencePenalty), $"{nameOf(nameof(PresencePenalty))} must be in [-2, 2], found {F(PresencePenalty)}");
+        if (MaxTokens < 1) return (nameof(MaxTokens), $"{nameOf(nameof(MaxTokens))} must be at least 1, found {MaxTokens}");
+        if (StopStrings.Count > MaxStopStrings)
+            return (nameof(StopStrings), $"{nameOf(nameof(StopStrings))} holds {StopStrings.Count} strings, at most {MaxStopStrings}");
+        foreach (string stop in StopStrings)
+            if (stop.Length > MaxStopStringLength)
+                return (nameof(StopStrings), $"{nameOf(nameof(StopStrings))} has a string of {stop.Length} characters, at most {MaxStopStringLength}");
+        return (null, null);
+    }
+
+    private static string PlainName(string property) => property switch
+    {
+        nameof(Temperature) => "temperature",
+        nameof(TopK) => "top-k",
+        nameof(TopP) => "top-p",
+        nameof(MinP) => "min-p",
+        nameof(RepetitionPenalty) => "repetition penalty",
+        nameof(FrequencyPenalty) => "frequency penalty",
+        nameof(PresencePenalty) => "presence penalty",
+        nameof(MaxTokens) => "max tokens",
+        nameof(StopStrings) => "stop",
+        _ => property,
+    };
 }

@@ -94,4 +94,72 @@ public sealed class SamplerTests
         Assert.Contains("top-p", ex.Message);
         Assert.Throws<RetortException>(() => new Sampler(new SamplingOptions { Temperature = -1f }));
     }
+
+    [Theory]
+    [InlineData(nameof(SamplingOptions.Temperature), float.NaN, "temperature must be in [0, 5]")]
+    [InlineData(nameof(SamplingOptions.Temperature), float.PositiveInfinity, "temperature must be in [0, 5]")]
+    [InlineData(nameof(SamplingOptions.Temperature), 1000f, "found 1000")]
+    [InlineData(nameof(SamplingOptions.Temperature), 5.01f, "[0, 5]")]
+    [InlineData(nameof(SamplingOptions.Temperature), -0.01f, "[0, 5]")]
+    [InlineData(nameof(SamplingOptions.TopP), 0f, "top-p must be in (0, 1]")]
+    [InlineData(nameof(SamplingOptions.TopP), float.NaN, "top-p")]
+    [InlineData(nameof(SamplingOptions.MinP), 1.5f, "min-p must be in [0, 1]")]
+    [InlineData(nameof(SamplingOptions.MinP), float.NaN, "min-p")]
+    [InlineData(nameof(SamplingOptions.RepetitionPenalty), 0f, "[0.1, 10]")]
+    [InlineData(nameof(SamplingOptions.RepetitionPenalty), 1e-30f, "[0.1, 10]")]
+    [InlineData(nameof(SamplingOptions.RepetitionPenalty), float.PositiveInfinity, "[0.1, 10]")]
+    [InlineData(nameof(SamplingOptions.FrequencyPenalty), float.NaN, "frequency penalty must be in [-2, 2]")]
+    [InlineData(nameof(SamplingOptions.PresencePenalty), -2.5f, "presence penalty must be in [-2, 2]")]
+    public void Every_float_setting_refuses_nan_infinity_and_values_out_of_its_range(string setting, float value, string expected)
+    {
+        var o = new SamplingOptions();
+        o = setting switch
+        {
+            nameof(SamplingOptions.Temperature) => o with { Temperature = value },
+            nameof(SamplingOptions.TopP) => o with { TopP = value },
+            nameof(SamplingOptions.MinP) => o with { MinP = value },
+            nameof(SamplingOptions.RepetitionPenalty) => o with { RepetitionPenalty = value },
+            nameof(SamplingOptions.FrequencyPenalty) => o with { FrequencyPenalty = value },
+            _ => o with { PresencePenalty = value },
+        };
+        var ex = Assert.Throws<RetortException>(() => o.Validate());
+        Assert.Contains(expected, ex.Message);
+        Assert.False(o.TryValidate(null, out string? found, out _));
+        Assert.Equal(setting, found);
+    }
+
+    [Fact]
+    public void Integer_settings_and_stop_strings_are_bounded()
+    {
+        Assert.Contains("top-k must be ≥ 0", Assert.Throws<RetortException>(() => new SamplingOptions { TopK = -1 }.Validate()).Message);
+        Assert.Contains("max tokens must be at least 1, found 0", Assert.Throws<RetortException>(() => new SamplingOptions { MaxTokens = 0 }.Validate()).Message);
+        var many = Enumerable.Range(0, SamplingOptions.MaxStopStrings + 1).Select(i => i.ToString()).ToArray();
+        Assert.Contains("at most 16", Assert.Throws<RetortException>(() => new SamplingOptions { StopStrings = many }.Validate()).Message);
+        string[] longOne = [new string('x', SamplingOptions.MaxStopStringLength + 1)];
+        Assert.Contains("at most 256", Assert.Throws<RetortException>(() => new SamplingOptions { StopStrings = longOne }.Validate()).Message);
+        // The edges are inside.
+        new SamplingOptions { Temperature = SamplingOptions.MaxTemperature, TopP = 1, MinP = 1, RepetitionPenalty = 10, FrequencyPenalty = -2,
+            PresencePenalty = 2, MaxTokens = 1, TopK = 0, Seed = int.MinValue, StopStrings = many[..16] }.Validate();
+        new SamplingOptions { Temperature = 0, RepetitionPenalty = 0.1f, StopStrings = [new string('x', 256)] }.Validate();
+    }
+
+    [Fact]
+    public void The_message_uses_the_callers_name_for_the_setting()
+    {
+        var options = new SamplingOptions { TopP = 2 };
+        var ex = Assert.Throws<RetortException>(() => options.Validate(setting => setting == nameof(SamplingOptions.TopP) ? "--top-p" : setting));
+        Assert.Equal("--top-p must be in (0, 1], found 2", ex.Message);
+    }
+
+    [Fact]
+    public void A_tiny_temperature_is_near_greedy_and_never_nan()
+    {
+        // 1/T overflows float for T this small; scaled in double, the draw is still the best token.
+        var sampler = new Sampler(new SamplingOptions { Temperature = 1e-40f, TopP = 1f, Seed = 9 });
+        for (int i = 0; i < 50; i++) Assert.Equal(2, sampler.Sample(new float[] { 1f, -3e38f, 2f, 1.5f, float.NegativeInfinity }, []));
+        var hot = new Sampler(new SamplingOptions { Temperature = SamplingOptions.MaxTemperature, TopP = 1f, Seed = 9 });
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 400; i++) seen.Add(hot.Sample(new float[] { 1f, 0.5f, 2f, 1.5f, float.NegativeInfinity }, []));
+        Assert.Equal([0, 1, 2, 3], seen.Order());
+    }
 }
