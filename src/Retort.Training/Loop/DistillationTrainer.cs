@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Retort.Engine;
+using Retort.Engine.IO;
 using Retort.Training.Data;
 using Retort.Training.Model;
 using Retort.Training.Optim;
@@ -178,7 +179,7 @@ public sealed class DistillationTrainer
                     Options = o,
                     Losses = losses,
                     EvalLosses = evals,
-                }, trainable, optimizers, o.KeepCheckpoints);
+                }, trainable, optimizers, o.KeepCheckpoints, cancel);
                 LossCurvePng.Write(CurvePath, losses, evals);
             }
         }
@@ -256,6 +257,6 @@ public sealed class DistillationTrainer
                 return false;
             }
         }).ToList();
-        CheckpointStore.WriteAtomically(LogPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
+        AtomicFile.WriteText(LogPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
     }
 }
