@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Retort.Engine;
@@ -10,8 +11,7 @@ namespace Retort.Hub.Download;
 /// there (after a dropped connection, or in a later run after a crash). The result is checked against
 /// the listing (sha256 for LFS files, size for the others) before it is renamed to its complete name;
 /// a mismatch deletes it. Disk errors are not retried: they propagate and the partial file stays for later.
-/// An attempt counts as progress only when it brought at least the minimum a transfer must move per window,
-/// so a server that trickles a few bytes per connection cannot keep the retries going for ever.
+/// An attempt counts as progress only when it kept the minimum pace a transfer must move at (see MadeProgress).
 /// </summary>
 internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry, HubSettings settings)
 {
@@ -32,7 +32,6 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry, H
             File.Delete(completePath);
         }
 
-        long progressBytes = Math.Max(1, settings.MinimumBytesPerWindow);
         int fruitless = 0;
         while (true)
         {
@@ -44,15 +43,16 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry, H
             }
             progress.Transferred(file, have);
             if (have == file.Size) break;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 long now = await TransferAsync(repo, commit, file, partialPath, have, progress, cancellationToken).ConfigureAwait(false);
-                fruitless = now - have >= progressBytes || now == file.Size ? 0 : fruitless + 1;
+                fruitless = now == file.Size || MadeProgress(now - have, started) ? 0 : fruitless + 1;
             }
             catch (TransferInterruptedException ex)
             {
                 long now = File.Exists(partialPath) ? new FileInfo(partialPath).Length : 0;
-                fruitless = now - have >= progressBytes ? 0 : fruitless + 1;
+                fruitless = MadeProgress(now - have, started) ? 0 : fruitless + 1;
                 if (fruitless >= retry.MaxAttempts)
                     throw new RetortException($"download of {file.Path} from {repo} kept failing ({ex.Message}) at byte {now} of {file.Size}; run the pull again to resume");
                 // The first retry is immediate: a dropped connection usually just needs a new one.
@@ -68,6 +68,17 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry, H
         Directory.CreateDirectory(Path.GetDirectoryName(completePath)!);
         File.Move(partialPath, completePath, overwrite: true);
         progress.Verified(file);
+    }
+
+    /// <summary>
+    /// True when an attempt moved at least the minimum pace (<see cref="HubSettings.MinimumBytesPerWindow"/> per
+    /// <see cref="HubSettings.ThroughputWindow"/>) over its whole life, so a server that trickles, stalls and
+    /// trickles again on each new connection cannot keep the retries going for ever.
+    /// </summary>
+    private bool MadeProgress(long gained, long started)
+    {
+        double windows = Math.Max(1, Stopwatch.GetElapsedTime(started) / settings.ThroughputWindow);
+        return gained > 0 && gained >= settings.MinimumBytesPerWindow * windows;
     }
 
     /// <summary>One request from <paramref name="have"/> to the end; returns the partial file's length afterwards.</summary>
