@@ -48,25 +48,33 @@ internal sealed class CheckpointStore(string outDir)
         }
     }
 
-    public string Save(CheckpointState state, IReadOnlyList<Parameter> trainable, IReadOnlyList<AdamW> optimizers, int keep,
-        CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Writes a checkpoint. It takes no cancellation token on purpose: a stop requested during training lets the
+    /// checkpoint of this step finish (it is what a resume starts from); a second Ctrl-C ends the process at once,
+    /// and the temporary folder it leaves is removed by the next save once that process is gone.
+    /// </summary>
+    public string Save(CheckpointState state, IReadOnlyList<Parameter> trainable, IReadOnlyList<AdamW> optimizers, int keep)
     {
         Directory.CreateDirectory(Folder);
         // Leftovers of versions that named temporaries without their process id: never complete.
         foreach (string stale in Directory.EnumerateDirectories(Folder, ".step-*.tmp-*")) Directory.Delete(stale, recursive: true);
+        // Temporaries of killed saves, whichever step they were for (AtomicFile keeps those of live processes).
+        foreach (string step in Directory.EnumerateDirectories(Folder, "step-*.tmp-*").Select(d => Path.GetFileName(d)!)
+                     .Select(n => n[..n.IndexOf(".tmp-", StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).ToList())
+            AtomicFile.RemoveStale(Path.Combine(Folder, step));
 
         string name = $"step-{state.Step:D7}";
         string final = Path.Combine(Folder, name);
         AtomicFile.WriteFolder(final, temp =>
         {
-            SafeTensorsWriter.Write(Path.Combine(temp, WeightsFile), trainable.Select(p => (p.Name, p.Shape, p.Value)), cancellationToken: cancellationToken);
+            SafeTensorsWriter.Write(Path.Combine(temp, WeightsFile), trainable.Select(p => (p.Name, p.Shape, p.Value)));
             SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), trainable.SelectMany((p, i) => new[]
             {
                 ("m." + p.Name, p.Shape, optimizers[i].FirstMoment),
                 ("v." + p.Name, p.Shape, optimizers[i].SecondMoment),
-            }), cancellationToken: cancellationToken);
-            AtomicFile.WriteText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json), cancellationToken);
-        }, cancellationToken);
+            }));
+            AtomicFile.WriteText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        });
         AtomicFile.WriteText(Path.Combine(Folder, LatestFile), name + "\n");
         Prune(name, keep);
         return final;

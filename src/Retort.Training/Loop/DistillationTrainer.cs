@@ -179,7 +179,7 @@ public sealed class DistillationTrainer
                     Options = o,
                     Losses = losses,
                     EvalLosses = evals,
-                }, trainable, optimizers, o.KeepCheckpoints, cancel);
+                }, trainable, optimizers, o.KeepCheckpoints);
                 LossCurvePng.Write(CurvePath, losses, evals);
             }
         }
