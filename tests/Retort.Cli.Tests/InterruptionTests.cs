@@ -117,6 +117,48 @@ public sealed class InterruptionTests(LargeModelFixture large) : IClassFixture<L
         Assert.False(Directory.Exists(Path.Combine(outDir, "model")));
     }
 
+    [Fact]
+    public async Task SignalledPullKeepsWhatItGotAndTheNextPullResumes()
+    {
+        const string repo = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B";
+        await using var hub = await FakeHub.StartAsync();
+        hub.AddFolder(repo, Fixtures.Path("qwen2-tiny", "hf"));
+        // 5.5 MB at 64 KiB per 50 ms: about 4 s, long enough to interrupt once 1 MiB (worth resuming) is in.
+        hub.Trickle("model.safetensors", 64 << 10, TimeSpan.FromMilliseconds(50));
+        string home = Path.Combine(_dir, "home");
+        var environment = new Dictionary<string, string?> { ["RETORT_HOME"] = home, ["HF_ENDPOINT"] = hub.Endpoint };
+
+        using var process = StartRetort(environment, "pull", repo);
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        var clock = Stopwatch.StartNew();
+        string? partial = null;
+        while (partial == null && clock.Elapsed < Bound && !process.HasExited)
+        {
+            partial = Directory.Exists(home)
+                ? Directory.GetFiles(home, "*.part", SearchOption.AllDirectories).FirstOrDefault(p => new FileInfo(p).Length >= 1 << 20)
+                : null;
+            await Task.Delay(10);
+        }
+        Assert.True(partial != null, $"no partial download appeared: {(process.HasExited ? await stderr : "")}");
+        Assert.Equal(0, Kill(process.Id, SigInt));
+        await WaitForExit(process);
+
+        Assert.Equal(130, process.ExitCode);
+        Assert.Equal($"pull: interrupted; what was downloaded is kept in {Path.Combine(home, "tmp")}: pull again to resume", (await stderr).Trim());
+        long kept = new FileInfo(partial).Length;
+        Assert.InRange(kept, 1 << 20, new FileInfo(Fixtures.Path("qwen2-tiny", "hf", "model.safetensors")).Length - 1);
+        Assert.False(File.Exists(Path.Combine(home, "manifest.json")));
+
+        hub.StopTrickling("model.safetensors");
+        hub.Requests.Clear();
+        var (code, _, err) = CliRunner.RunWithEnvironment(environment, "pull", repo);
+        Assert.True(code == 0, err);
+        var resumed = Assert.Single(hub.RequestsFor("model.safetensors"), r => r.Path.StartsWith("/cdn/", StringComparison.Ordinal));
+        Assert.Equal($"bytes={kept}-", resumed.Range);
+        Assert.Empty(Directory.GetFiles(home, "*.part", SearchOption.AllDirectories));
+    }
+
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
 
@@ -125,9 +167,12 @@ public sealed class InterruptionTests(LargeModelFixture large) : IClassFixture<L
     /// disposition (a test host started in the background ignores SIGINT, and children inherit that; a terminal's
     /// foreground job does not).
     /// </summary>
-    private static Process StartRetort(params string[] args)
+    private static Process StartRetort(params string[] args) => StartRetort(new Dictionary<string, string?>(), args);
+
+    private static Process StartRetort(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var start = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         string host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
         foreach (string arg in new[] { "--default-signal=INT,TERM", host, Path.Combine(AppContext.BaseDirectory, "retort.dll") }.Concat(args))
             start.ArgumentList.Add(arg);

@@ -113,6 +113,8 @@ internal sealed class FakeHub : IAsyncDisposable
     /// <summary>Transfers of <paramref name="path"/> send <paramref name="bytes"/> bytes every <paramref name="every"/>.</summary>
     public void Trickle(string path, int bytes, TimeSpan every) => _trickles[path] = (bytes, every);
 
+    public void StopTrickling(string path) => _trickles.TryRemove(path, out _);
+
     /// <summary>
     /// <c>/resolve/</c> of <paramref name="path"/> answers 302 to <paramref name="location"/>, taken as it is: "file:///etc/passwd",
     /// "ftp://…", "/loop" (which redirects to itself) or "/chain/0" (each /chain/N to /chain/N+1, for ever).
