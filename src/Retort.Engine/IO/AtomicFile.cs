@@ -28,6 +28,8 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
+        if (Path.EndsInDirectorySeparator(path) || Directory.Exists(path))
+            throw new RetortException($"cannot write the file '{path}': it names a folder; expected a file path");
         string full = Prepare(path);
         string temp = TempPathFor(full);
         try

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Retort.Engine;
@@ -96,16 +97,16 @@ internal sealed class HubClient : IDisposable
     private async Task<byte[]> ReadListingAsync(HubResponse response, string repo, CancellationToken cancellationToken)
     {
         long cap = _settings.MaxListingBytes;
-        RetortException TooLarge(string found) => new(
-            $"the file listing of {repo} from {response.Url} is {found}, over the limit of {cap} bytes ({cap / 1048576.0:0.#} MiB): expected one repo's model info");
-        if (response.Message.Content.Headers.ContentLength is long declared && declared > cap) throw TooLarge($"{declared} bytes");
+        RetortException TooLarge(long? declared) => new(
+            $"the file listing of {repo} from {response.Url} is {(declared is null ? "" : $"{declared} bytes, ")}over the limit of {cap} bytes ({cap / 1048576.0:0.#} MiB): expected one repo's model info");
+        if (response.Message.Content.Headers.ContentLength is long declared && declared > cap) throw TooLarge(declared);
         using var body = new MemoryStream();
         var buffer = new byte[1 << 16];
         while (true)
         {
             int n = await response.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             if (n == 0) return body.ToArray();
-            if (body.Length + n > cap) throw TooLarge("larger");
+            if (body.Length + n > cap) throw TooLarge(null);
             body.Write(buffer, 0, n);
         }
     }
@@ -117,15 +118,15 @@ internal sealed class HubClient : IDisposable
         {
             // One watchdog per attempt, from the request on: a hub that accepts the connection and never answers stalls too.
             var watchdog = new TransferWatchdog(_settings, cancellationToken);
+            var at = new StrongBox<Uri>(uri);
             HttpResponseMessage response;
-            Uri answered;
             try
             {
-                (response, answered) = await FollowRedirectsAsync(uri, rangeFrom, what, watchdog.Token).ConfigureAwait(false);
+                response = await FollowRedirectsAsync(at, rangeFrom, what, watchdog.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested && watchdog.StallReason != null))
             {
-                string reason = ex is HttpRequestException ? ex.Message : $"{Describe(uri)} did not answer: {watchdog.StallReason}";
+                string reason = ex is HttpRequestException ? ex.Message : $"{Describe(at.Value!)} did not answer: {watchdog.StallReason}";
                 watchdog.Dispose();
                 if (attempt >= _retry.MaxAttempts)
                     throw new RetortException($"cannot reach the hub at {Endpoint} for {what} after {attempt} attempts: {reason}"
@@ -139,7 +140,7 @@ internal sealed class HubClient : IDisposable
                 throw;
             }
             if (response.IsSuccessStatusCode || (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && rangeFrom > 0))
-                return new HubResponse(response, watchdog, answered);
+                return new HubResponse(response, watchdog, at.Value!);
 
             watchdog.Dispose();
             var status = response.StatusCode;
@@ -155,8 +156,10 @@ internal sealed class HubClient : IDisposable
         }
     }
 
-    private async Task<(HttpResponseMessage Response, Uri Uri)> FollowRedirectsAsync(Uri uri, long rangeFrom, string what, CancellationToken cancellationToken)
+    /// <summary>Requests <paramref name="at"/>, following redirects; <paramref name="at"/> holds the address being asked at every moment (for messages).</summary>
+    private async Task<HttpResponseMessage> FollowRedirectsAsync(StrongBox<Uri> at, long rangeFrom, string what, CancellationToken cancellationToken)
     {
+        var uri = at.Value!;
         var visited = new HashSet<string>(StringComparer.Ordinal) { uri.AbsoluteUri };
         for (int hop = 0; ; hop++)
         {
@@ -167,7 +170,7 @@ internal sealed class HubClient : IDisposable
             if (rangeFrom > 0) request.Headers.Range = new RangeHeaderValue(rangeFrom, null);
             var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             int code = (int)response.StatusCode;
-            if (code is not (301 or 302 or 303 or 307 or 308)) return (response, uri);
+            if (code is not (301 or 302 or 303 or 307 or 308)) return response;
             var location = response.Headers.Location;
             response.Dispose();
             if (location is null) throw new RetortException($"the hub redirected {Describe(uri)} ({what}, {code}) without a usable Location header");
@@ -177,7 +180,7 @@ internal sealed class HubClient : IDisposable
                 throw new RetortException($"the hub redirected {Describe(uri)} ({what}) back to {Describe(target)}: a redirect loop after {hop + 1} hop(s)");
             if (hop + 1 >= MaxRedirects)
                 throw new RetortException($"the hub redirected {what} more than {MaxRedirects} times (last to {Describe(target)}): expected at most {MaxRedirects}");
-            uri = target;
+            uri = at.Value = target;
         }
     }
 
