@@ -12,7 +12,7 @@ namespace Retort.Hub.Tests;
 /// <summary>
 /// A hostile or broken hub (the fake hub on 127.0.0.1, told to misbehave): every attack ends in one clear
 /// <see cref="RetortException"/> line within seconds, and leaves nothing in the store but its lock files.
-/// Timeouts are a second here so the stalls are noticed quickly.
+/// Timeouts are seconds here so the stalls are noticed quickly.
 /// </summary>
 public sealed class HubAttackTests : IAsyncLifetime
 {
@@ -126,7 +126,8 @@ public sealed class HubAttackTests : IAsyncLifetime
     {
         // 4 KiB every 250 ms: 40 KB take 2.5 s, over the 1 s read timeout and throughput window, at 16 KiB per window.
         _hub.Trickle(File1, 4096, TimeSpan.FromMilliseconds(250));
-        var result = await Puller().PullAsync(Repo + ":Q8_0", new RecordingProgress()).WaitAsync(HangBound);
+        var oneSecondWindow = Puller(s => new HubSettings { Endpoint = s.Endpoint, ReadTimeout = s.ReadTimeout, ThroughputWindow = TimeSpan.FromSeconds(1) });
+        var result = await oneSecondWindow.PullAsync(Repo + ":Q8_0", new RecordingProgress()).WaitAsync(HangBound);
         Assert.Equal(_model, File.ReadAllBytes(result.ModelPath));
         Assert.Single(_hub.RequestsFor(File1), r => r.Path.StartsWith("/cdn/", StringComparison.Ordinal));
     }
@@ -261,12 +262,15 @@ public sealed class HubAttackTests : IAsyncLifetime
 
     private LocalStore Store => new(_root);
 
-    /// <summary>Read and window timeouts of 1 s, two attempts, no waiting between them.</summary>
+    /// <summary>
+    /// A read timeout of 1 s and a throughput window of 3 s (longer, so that a stopped transfer is always judged
+    /// by the read timeout, not by the pace of the window that happens to end first), two attempts, no waiting.
+    /// </summary>
     private HubSettings Settings(string? endpoint = null) => new()
     {
         Endpoint = endpoint ?? _hub.Endpoint,
         ReadTimeout = TimeSpan.FromSeconds(1),
-        ThroughputWindow = TimeSpan.FromSeconds(1),
+        ThroughputWindow = TimeSpan.FromSeconds(3),
     };
 
     private ModelPuller Puller(Func<HubSettings, HubSettings>? adjust = null, string? endpoint = null) =>
