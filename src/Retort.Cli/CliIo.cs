@@ -17,6 +17,12 @@ internal sealed class CliIo(TextReader input, TextWriter output, TextWriter erro
     /// <summary>True when writing to the real terminal (colours, dimmed thinking).</summary>
     public bool IsConsole => ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
 
+    /// <summary>
+    /// True when these are the process's own streams (the real `retort`, redirected or not) rather than an
+    /// in-process run's: only then may a command take over the process's signals.
+    /// </summary>
+    public bool IsProcess => ReferenceEquals(Out, Console.Out);
+
     /// <summary>True when <see cref="Error"/> is the real terminal.</summary>
     public bool IsErrorConsole => ReferenceEquals(Error, Console.Error) && !Console.IsErrorRedirected;
 

@@ -35,7 +35,12 @@ public static class Program
         };
         try
         {
-            var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+            // Signals are the commands' own business (Interruption, the server, the chat): System.CommandLine's
+            // handler would end the process 2 s after Ctrl-C whether or not the partial output was removed.
+            var config = new InvocationConfiguration
+            {
+                Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+            };
             return root.Parse(args).Invoke(config);
         }
         catch (RetortException ex)

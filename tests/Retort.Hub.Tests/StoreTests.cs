@@ -24,7 +24,7 @@ public sealed class StoreTests : IDisposable
         var again = new LocalStore(_root);
         Assert.Single(again.List());
         Assert.Equal(Path.Combine(store.Root, "models/m/model.gguf"), ModelResolver.Resolve("m", again));
-        Assert.Empty(Directory.GetFiles(_root, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(_root, "*.tmp*"));
 
         again.Remove("m");
         Assert.Empty(again.List());

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Retort.Tests.Support;
@@ -17,7 +18,9 @@ namespace Retort.Tests.Support;
 /// pull makes: the listing (<c>/api/models/{repo}/revision/{rev}</c>, with sizes and LFS sha256 computed here)
 /// and <c>/{repo}/resolve/{rev}/{file}</c>, which redirects LFS files to <c>/cdn/...</c> as the hub does. It honours
 /// Range requests and can be told to misbehave: cut a transfer at a byte offset, serve corrupted bytes, demand a
-/// token, or answer an error status (with Retry-After) a number of times. Every request is recorded.
+/// token, answer an error status (with Retry-After) a number of times, never answer, stall or trickle a listing or a
+/// file, send a huge or a hand-written listing, or redirect a file anywhere (file://, a loop, an endless chain).
+/// Every request is recorded.
 /// </summary>
 internal sealed class FakeHub : IAsyncDisposable
 {
@@ -31,6 +34,10 @@ internal sealed class FakeHub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (long Offset, int Times)> _cuts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _corrupt = new(StringComparer.Ordinal);
     private readonly List<FailureRule> _failures = [];
+    private readonly ConcurrentDictionary<string, string> _redirects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Bytes, TimeSpan Every)> _trickles = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<string> _silent = [];
+    private ListingFault? _listingFault;
 
     private FakeHub(WebApplication app)
     {
@@ -49,6 +56,8 @@ internal sealed class FakeHub : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Stalling handlers end when the client leaves or the hub stops; never hold a test's teardown for long.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var hub = new FakeHub(builder.Build());
         await hub._app.StartAsync();
@@ -89,6 +98,29 @@ internal sealed class FakeHub : IAsyncDisposable
         lock (_failures) _failures.Add(new FailureRule(pathPart, status, retryAfter) { Remaining = times, Skip = skip });
     }
 
+    /// <summary>Requests whose path contains <paramref name="pathPart"/> get no answer at all (not even headers) until the client gives up.</summary>
+    public void NeverAnswer(string pathPart) => _silent.Add(pathPart);
+
+    /// <summary>The listing sends its headers and the first <paramref name="afterBytes"/> bytes of its body, then nothing more.</summary>
+    public void StallListing(int afterBytes = 0) => _listingFault = new ListingFault(StallAfter: afterBytes);
+
+    /// <summary>The listing is well-formed JSON of <paramref name="bytes"/> bytes (padded with spaces), its length declared up front or not.</summary>
+    public void HugeListing(long bytes, bool declareLength) => _listingFault = new ListingFault(HugeBytes: bytes, DeclareLength: declareLength);
+
+    /// <summary>Every listing is exactly <paramref name="json"/> (bad names, duplicates, odd sizes: whatever a test writes).</summary>
+    public void RawListing(string json) => _listingFault = new ListingFault(Json: json);
+
+    /// <summary>Transfers of <paramref name="path"/> send <paramref name="bytes"/> bytes every <paramref name="every"/>.</summary>
+    public void Trickle(string path, int bytes, TimeSpan every) => _trickles[path] = (bytes, every);
+
+    public void StopTrickling(string path) => _trickles.TryRemove(path, out _);
+
+    /// <summary>
+    /// <c>/resolve/</c> of <paramref name="path"/> answers 302 to <paramref name="location"/>, taken as it is: "file:///etc/passwd",
+    /// "ftp://…", "/loop" (which redirects to itself) or "/chain/0" (each /chain/N to /chain/N+1, for ever).
+    /// </summary>
+    public void Redirect(string path, string location) => _redirects[path] = location;
+
     public void ClearFailures()
     {
         lock (_failures) _failures.Clear();
@@ -108,6 +140,17 @@ internal sealed class FakeHub : IAsyncDisposable
         Requests.Enqueue(new FakeHubRequest(path, ctx.Request.Headers.Range.ToString() is { Length: > 0 } r ? r : null,
             ctx.Request.Headers.Authorization.ToString() is { Length: > 0 } a ? a : null));
 
+        if (_silent.Any(part => path.Contains(part, StringComparison.Ordinal)))
+        {
+            await WaitForTheClientToLeave(ctx);
+            return;
+        }
+        if (path == "/loop" || path.StartsWith("/chain/", StringComparison.Ordinal))
+        {
+            ctx.Response.StatusCode = 302;
+            ctx.Response.Headers.Location = path == "/loop" ? "/loop" : "/chain/" + (int.Parse(path["/chain/".Length..]) + 1);
+            return;
+        }
         if (TakeFailure(path) is { } failure)
         {
             if (failure.RetryAfter is not null) ctx.Response.Headers.RetryAfter = failure.RetryAfter;
@@ -132,6 +175,12 @@ internal sealed class FakeHub : IAsyncDisposable
         if (parts.Length >= 5 && parts[2] == "resolve")
         {
             string repo = parts[0] + "/" + parts[1], file = string.Join('/', parts[4..]);
+            if (_redirects.TryGetValue(file, out var location))
+            {
+                ctx.Response.StatusCode = 302;
+                ctx.Response.Headers.Location = location;
+                return;
+            }
             if (!TryGet(repo, file, out _))
             {
                 ctx.Response.StatusCode = 404;
@@ -156,6 +205,7 @@ internal sealed class FakeHub : IAsyncDisposable
 
     private async Task ListAsync(HttpContext ctx, string repo)
     {
+        if (_listingFault is { } fault && await ListBadlyAsync(ctx, repo, fault)) return;
         if (!_repos.TryGetValue(repo, out var files))
         {
             ctx.Response.StatusCode = 404;
@@ -167,6 +217,59 @@ internal sealed class FakeHub : IAsyncDisposable
             : new { rfilename = f.Key, size = f.Value.LongLength, blobId = "b" });
         ctx.Response.ContentType = "application/json";
         await ctx.Response.WriteAsync(JsonSerializer.Serialize(new { id = repo, sha = Revision, siblings }));
+    }
+
+    /// <summary>Answers the listing as <paramref name="fault"/> says; false when the fault needs the normal listing (a stall after its first bytes).</summary>
+    private async Task<bool> ListBadlyAsync(HttpContext ctx, string repo, ListingFault fault)
+    {
+        ctx.Response.ContentType = "application/json";
+        if (fault.Json is { } json)
+        {
+            await ctx.Response.WriteAsync(json);
+            return true;
+        }
+        if (fault.HugeBytes is long huge)
+        {
+            byte[] head = System.Text.Encoding.UTF8.GetBytes($"{{\"id\":\"{repo}\",\"sha\":\"{Revision}\",\"siblings\":[");
+            byte[] tail = "]}"u8.ToArray();
+            if (fault.DeclareLength) ctx.Response.ContentLength = huge;
+            await ctx.Response.Body.WriteAsync(head, ctx.RequestAborted);
+            var spaces = new byte[1 << 16];
+            Array.Fill(spaces, (byte)' ');
+            try
+            {
+                for (long left = huge - head.Length - tail.Length; left > 0; left -= spaces.Length)
+                    await ctx.Response.Body.WriteAsync(spaces.AsMemory(0, (int)Math.Min(left, spaces.Length)), ctx.RequestAborted);
+                await ctx.Response.Body.WriteAsync(tail, ctx.RequestAborted);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                // The client stopped reading at its limit.
+            }
+            return true;
+        }
+        // A stall: headers (and maybe the start of the real listing), then silence.
+        var files = _repos.GetValueOrDefault(repo) ?? new ConcurrentDictionary<string, byte[]>();
+        byte[] body = JsonSerializer.SerializeToUtf8Bytes(new { id = repo, sha = Revision, siblings = files.Keys.Select(k => new { rfilename = k, size = files[k].LongLength }) });
+        ctx.Response.ContentLength = body.Length;
+        await ctx.Response.StartAsync();
+        await ctx.Response.Body.WriteAsync(body.AsMemory(0, Math.Min(fault.StallAfter, body.Length - 1)));
+        await ctx.Response.Body.FlushAsync();
+        await WaitForTheClientToLeave(ctx);
+        return true;
+    }
+
+    private async Task WaitForTheClientToLeave(HttpContext ctx)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _app.Lifetime.ApplicationStopping);
+        try
+        {
+            await Task.Delay(TimeSpan.FromMinutes(5), either.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client gave up (what a stall test expects), or the hub is stopping.
+        }
     }
 
     private async Task ServeAsync(HttpContext ctx, string repo, string file)
@@ -204,6 +307,11 @@ internal sealed class FakeHub : IAsyncDisposable
             stop = c.Offset;
             cut = true;
         }
+        if (_trickles.TryGetValue(file, out var trickle))
+        {
+            await TrickleAsync(ctx, bytes.AsMemory((int)start, (int)(stop - start)), trickle.Bytes, trickle.Every);
+            return;
+        }
         await ctx.Response.Body.WriteAsync(bytes.AsMemory((int)start, (int)(stop - start)));
         if (cut)
         {
@@ -212,6 +320,24 @@ internal sealed class FakeHub : IAsyncDisposable
             // moment to take the bytes, so the cut lands at (or, on a busy machine, before) the offset.
             await Task.Delay(300);
             ctx.Abort();
+        }
+    }
+
+    private async Task TrickleAsync(HttpContext ctx, ReadOnlyMemory<byte> bytes, int chunk, TimeSpan every)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, _app.Lifetime.ApplicationStopping);
+        try
+        {
+            for (int at = 0; at < bytes.Length; at += chunk)
+            {
+                await ctx.Response.Body.WriteAsync(bytes.Slice(at, Math.Min(chunk, bytes.Length - at)), either.Token);
+                await ctx.Response.Body.FlushAsync(either.Token);
+                if (at + chunk < bytes.Length) await Task.Delay(every, either.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // The client judged the trickle a stall and left.
         }
     }
 
@@ -241,6 +367,8 @@ internal sealed class FakeHub : IAsyncDisposable
     private static bool IsLfs(string file) => Path.GetExtension(file) is ".safetensors" or ".gguf" or ".bin" or ".onnx";
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private sealed record ListingFault(int StallAfter = 0, long? HugeBytes = null, bool DeclareLength = false, string? Json = null);
 
     private sealed record FailureRule(string PathPart, int Status, string? RetryAfter)
     {

@@ -18,10 +18,14 @@ internal static class ConvertCommand
         {
             string dir = result.GetValue(input)!, outPath = result.GetValue(output)!;
             if (!Directory.Exists(dir)) throw new RetortException($"folder not found: '{dir}' (expected a Hugging Face model folder)");
-            var clock = Stopwatch.StartNew();
-            int n = HfToGguf.Convert(dir, outPath, result.GetValue(type)!);
-            io.Out.WriteLine($"wrote {outPath}: {n} tensors, {new FileInfo(outPath).Length / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s");
-            return 0;
+            using var interruption = new Interruption(io);
+            return interruption.Run(io, "convert", cancel =>
+            {
+                var clock = Stopwatch.StartNew();
+                int n = HfToGguf.Convert(dir, outPath, result.GetValue(type)!, cancel);
+                io.Out.WriteLine($"wrote {outPath}: {n} tensors, {new FileInfo(outPath).Length / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s");
+                return 0;
+            });
         });
         return command;
     }

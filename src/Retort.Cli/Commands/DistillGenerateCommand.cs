@@ -37,7 +37,7 @@ internal static class DistillGenerateCommand
                 Concurrency = result.GetValue(concurrency),
                 Sampling = modelOptions.Sampling(result),
             };
-            using var cancel = new CancelOnCtrlC(io);
+            using var cancel = new Interruption(io);
             var (model, handle) = await modelOptions.OpenAsync(result, result.GetValue(teacher)!, result.GetValue(teacherModel),
                 options.Concurrency, cancel.Token);
             using var _h = handle;
@@ -59,8 +59,8 @@ internal static class DistillGenerateCommand
             }
             catch (OperationCanceledException)
             {
-                io.Error.WriteLine($"interrupted: the traces written so far are in {path}; run the same command again to resume");
-                return 130;
+                io.Error.WriteLine($"distill generate: interrupted; the traces written so far are in {path}: run the same command again to resume");
+                return cancel.ExitCode;
             }
             if (summary.RepairedBytes > 0)
                 io.Error.WriteLine($"note: cut a torn last line ({summary.RepairedBytes} bytes) left by an interrupted run from {path}");

@@ -82,124 +82,129 @@ internal static class DistillTrainCommand
         };
         command.SetAction(result =>
         {
-            var options = new TrainingOptions
+            using var interruption = new Interruption(io);
+            string kept = $"the complete checkpoints in {Path.Combine(result.GetValue(output)!, "checkpoints")} are kept: run again with --resume to continue";
+            return interruption.Run(io, "distill train", cancel =>
             {
-                Loss = result.GetValue(loss) switch
+                var options = new TrainingOptions
                 {
-                    "kd" => LossKind.Kd,
-                    "reverse_kl" => LossKind.ReverseKl,
-                    "jsd" => LossKind.Jsd,
-                    "grad_match" => LossKind.GradientMatch,
-                    _ => LossKind.Sft,
-                },
-                Temperature = result.GetValue(temperature),
-                TemperatureSchedule = Enum.Parse<TemperatureSchedule>(result.GetValue(schedule)!, ignoreCase: true),
-                TemperatureEnd = result.GetValue(temperatureEnd),
-                TeacherWeights = ParseWeights(result.GetValue(teacherWeights)),
-                GradientMatchLambdaStart = result.GetValue(gmStart),
-                GradientMatchLambdaEnd = result.GetValue(gmEnd),
-                Alpha = result.GetValue(alpha),
-                JsdBeta = result.GetValue(beta),
-                LearningRate = result.GetValue(lr),
-                MinLearningRate = result.GetValue(minLr),
-                WarmupSteps = result.GetValue(warmup),
-                Steps = result.GetValue(steps),
-                Epochs = result.GetValue(epochs),
-                BatchRows = result.GetValue(batch),
-                SequenceLength = result.GetValue(seqLen),
-                GradientAccumulation = result.GetValue(accum),
-                Pack = !result.GetValue(noPack),
-                MaxGradientNorm = result.GetValue(clip),
-                WeightDecay = result.GetValue(decay),
-                EvalEvery = result.GetValue(evalEvery),
-                SaveEvery = result.GetValue(saveEvery),
-                Seed = result.GetValue(seed),
-                FeatureLayers = result.GetValue(featureLayers),
-                FeatureLoss = result.GetValue(featureLoss) == "cosine" ? FeatureLoss.Cosine : FeatureLoss.Mse,
-                FeatureWeight = result.GetValue(featureWeight),
-                Qat = result.GetValue(qat) switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => null },
-            };
-            options.Validate();
-            var teacherPaths = result.GetValue(teacher) ?? [];
-            string? logitsPath = result.GetValue(teacherLogits);
-            int teacherCount = teacherPaths.Length + (logitsPath != null ? 1 : 0);
-            if (options.Loss != LossKind.Sft && teacherCount == 0)
-                throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher (or --teacher-logits)");
-            if (options.FeatureLayers != null && teacherPaths.Length == 0)
-                throw new RetortException("--feature-layers needs --teacher (hidden states come from the first teacher)");
-            if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherCount)
-                throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherCount} teachers; give one weight per --teacher (and --teacher-logits, last)");
-            if (logitsPath != null && result.GetValue(evalData) != null && options.Loss != LossKind.Sft)
-                throw new RetortException("--eval-data cannot be scored with --teacher-logits: the file covers the training data only");
-            string? studentPath = result.GetValue(student), configPath = result.GetValue(initConfig);
-            if ((studentPath == null) == (configPath == null))
-                throw new RetortException("give exactly one of --student HF_DIR or --init-config config.json");
-            string? sourceFolder = studentPath ?? result.GetValue(tokenizerDir)
-                ?? throw new RetortException("--init-config needs --tokenizer HF_DIR (the tokenizer and chat template of the new student)");
-            if (!Directory.Exists(sourceFolder)) throw new RetortException($"folder not found: '{sourceFolder}' (expected a Hugging Face model folder)");
-            int threadCount = ThreadsOption.Read(result, threads);
-            string outDir = result.GetValue(output)!;
-            var policy = result.GetValue(skipBad) ? MalformedLinePolicy.Skip : MalformedLinePolicy.Stop;
-
-            var (tokenizer, template) = TokenizerAndTemplate(sourceFolder);
-            using var model = configPath != null ? FreshStudent(configPath, options.Seed, threadCount) : StudentModel.Load(studentPath!, threadCount);
-            model.OutputVocabulary = Math.Min(tokenizer.VocabSize, model.Config.VocabSize);
-            int rank = result.GetValue(loraRank);
-            if (rank < 0) throw new RetortException($"--lora-rank must not be negative, found {rank}");
-            if (rank > 0)
-                model.AttachLora(new LoraOptions
-                {
-                    Rank = rank,
-                    Alpha = result.GetValue(loraAlpha) ?? 2.0 * rank,
-                    Dropout = result.GetValue(loraDropout),
-                    Targets = result.GetValue(loraTargets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                }, options.Seed);
-
-            var dataset = new TraceDataset(tokenizer, template);
-            var train = dataset.ReadFile(result.GetValue(data)!, policy);
-            var eval = result.GetValue(evalData) is { } evalPath ? dataset.ReadFile(evalPath, policy) : null;
-            foreach (string skipped in dataset.Skipped) io.Error.WriteLine($"warning: skipped {skipped}");
-
-            var teacherModels = new List<LoadedModel>();
-            try
-            {
-                var teachers = new List<ITeacher>();
-                if (options.Loss != LossKind.Sft || options.FeatureLayers != null)
-                    foreach (string path in teacherPaths)
+                    Loss = result.GetValue(loss) switch
                     {
-                        teacherModels.Add(LoadedModel.Load(path, threads: threadCount));
-                        teachers.Add(new OnlineTeacher(teacherModels[^1], tokenizer));
-                    }
-                if (options.Loss != LossKind.Sft && logitsPath != null) teachers.Add(TeacherLogitsFile.Read(logitsPath, train, tokenizer));
-                return Train(io, result, model, options, train, eval, teachers, outDir, rank, studentPath, sourceFolder, loss, resume, gguf);
-            }
-            finally
-            {
-                foreach (var m in teacherModels) m.Dispose();
-            }
+                        "kd" => LossKind.Kd,
+                        "reverse_kl" => LossKind.ReverseKl,
+                        "jsd" => LossKind.Jsd,
+                        "grad_match" => LossKind.GradientMatch,
+                        _ => LossKind.Sft,
+                    },
+                    Temperature = result.GetValue(temperature),
+                    TemperatureSchedule = Enum.Parse<TemperatureSchedule>(result.GetValue(schedule)!, ignoreCase: true),
+                    TemperatureEnd = result.GetValue(temperatureEnd),
+                    TeacherWeights = ParseWeights(result.GetValue(teacherWeights)),
+                    GradientMatchLambdaStart = result.GetValue(gmStart),
+                    GradientMatchLambdaEnd = result.GetValue(gmEnd),
+                    Alpha = result.GetValue(alpha),
+                    JsdBeta = result.GetValue(beta),
+                    LearningRate = result.GetValue(lr),
+                    MinLearningRate = result.GetValue(minLr),
+                    WarmupSteps = result.GetValue(warmup),
+                    Steps = result.GetValue(steps),
+                    Epochs = result.GetValue(epochs),
+                    BatchRows = result.GetValue(batch),
+                    SequenceLength = result.GetValue(seqLen),
+                    GradientAccumulation = result.GetValue(accum),
+                    Pack = !result.GetValue(noPack),
+                    MaxGradientNorm = result.GetValue(clip),
+                    WeightDecay = result.GetValue(decay),
+                    EvalEvery = result.GetValue(evalEvery),
+                    SaveEvery = result.GetValue(saveEvery),
+                    Seed = result.GetValue(seed),
+                    FeatureLayers = result.GetValue(featureLayers),
+                    FeatureLoss = result.GetValue(featureLoss) == "cosine" ? FeatureLoss.Cosine : FeatureLoss.Mse,
+                    FeatureWeight = result.GetValue(featureWeight),
+                    Qat = result.GetValue(qat) switch { "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0, _ => null },
+                };
+                options.Validate();
+                var teacherPaths = result.GetValue(teacher) ?? [];
+                string? logitsPath = result.GetValue(teacherLogits);
+                int teacherCount = teacherPaths.Length + (logitsPath != null ? 1 : 0);
+                if (options.Loss != LossKind.Sft && teacherCount == 0)
+                    throw new RetortException($"--loss {result.GetValue(loss)} needs --teacher (or --teacher-logits)");
+                if (options.FeatureLayers != null && teacherPaths.Length == 0)
+                    throw new RetortException("--feature-layers needs --teacher (hidden states come from the first teacher)");
+                if (options.TeacherWeights != null && options.TeacherWeights.Length != teacherCount)
+                    throw new RetortException($"--teacher-weights has {options.TeacherWeights.Length} values for {teacherCount} teachers; give one weight per --teacher (and --teacher-logits, last)");
+                if (logitsPath != null && result.GetValue(evalData) != null && options.Loss != LossKind.Sft)
+                    throw new RetortException("--eval-data cannot be scored with --teacher-logits: the file covers the training data only");
+                string? studentPath = result.GetValue(student), configPath = result.GetValue(initConfig);
+                if ((studentPath == null) == (configPath == null))
+                    throw new RetortException("give exactly one of --student HF_DIR or --init-config config.json");
+                string? sourceFolder = studentPath ?? result.GetValue(tokenizerDir)
+                    ?? throw new RetortException("--init-config needs --tokenizer HF_DIR (the tokenizer and chat template of the new student)");
+                if (!Directory.Exists(sourceFolder)) throw new RetortException($"folder not found: '{sourceFolder}' (expected a Hugging Face model folder)");
+                int threadCount = ThreadsOption.Read(result, threads);
+                string outDir = result.GetValue(output)!;
+                var policy = result.GetValue(skipBad) ? MalformedLinePolicy.Skip : MalformedLinePolicy.Stop;
+
+                var (tokenizer, template) = TokenizerAndTemplate(sourceFolder);
+                using var model = configPath != null ? FreshStudent(configPath, options.Seed, threadCount) : StudentModel.Load(studentPath!, threadCount);
+                model.OutputVocabulary = Math.Min(tokenizer.VocabSize, model.Config.VocabSize);
+                int rank = result.GetValue(loraRank);
+                if (rank < 0) throw new RetortException($"--lora-rank must not be negative, found {rank}");
+                if (rank > 0)
+                    model.AttachLora(new LoraOptions
+                    {
+                        Rank = rank,
+                        Alpha = result.GetValue(loraAlpha) ?? 2.0 * rank,
+                        Dropout = result.GetValue(loraDropout),
+                        Targets = result.GetValue(loraTargets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    }, options.Seed);
+
+                var dataset = new TraceDataset(tokenizer, template);
+                var train = dataset.ReadFile(result.GetValue(data)!, policy);
+                var eval = result.GetValue(evalData) is { } evalPath ? dataset.ReadFile(evalPath, policy) : null;
+                foreach (string skipped in dataset.Skipped) io.Error.WriteLine($"warning: skipped {skipped}");
+
+                var teacherModels = new List<LoadedModel>();
+                try
+                {
+                    var teachers = new List<ITeacher>();
+                    if (options.Loss != LossKind.Sft || options.FeatureLayers != null)
+                        foreach (string path in teacherPaths)
+                        {
+                            teacherModels.Add(LoadedModel.Load(path, threads: threadCount));
+                            teachers.Add(new OnlineTeacher(teacherModels[^1], tokenizer));
+                        }
+                    if (options.Loss != LossKind.Sft && logitsPath != null) teachers.Add(TeacherLogitsFile.Read(logitsPath, train, tokenizer));
+                    return Train(io, result, model, options, train, eval, teachers, outDir, rank, studentPath, sourceFolder, loss, resume, gguf, cancel);
+                }
+                finally
+                {
+                    foreach (var m in teacherModels) m.Dispose();
+                }
+            }, kept);
         });
         return command;
     }
 
     private static int Train(CliIo io, ParseResult result, StudentModel model, TrainingOptions options, IReadOnlyList<TrainingExample> train,
         IReadOnlyList<TrainingExample>? eval, IReadOnlyList<ITeacher> teachers, string outDir, int rank, string? studentPath, string sourceFolder,
-        Option<string> loss, Option<bool> resume, Option<string?> gguf)
+        Option<string> loss, Option<bool> resume, Option<string?> gguf, CancellationToken cancel)
     {
         var trainer = new DistillationTrainer(model, options, train, eval, teachers, outDir);
         long parameters = model.TrainableParameters.Sum(p => (long)p.Length);
         io.Out.WriteLine($"training {parameters:N0} parameters{(rank > 0 ? $" (LoRA r={rank})" : "")} on {train.Count} examples, " +
                          $"{trainer.TotalSteps()} steps, loss {result.GetValue(loss)}, {model.ThreadCount} threads");
 
-        var outcome = RunWithProgress(io, trainer, result.GetValue(resume));
+        var outcome = RunWithProgress(io, trainer, result.GetValue(resume), cancel);
 
         string modelDir = Path.Combine(outDir, "model");
         if (model.Lora != null)
         {
-            PeftAdapter.Save(model, Path.Combine(outDir, "adapter"), studentPath);
+            PeftAdapter.Save(model, Path.Combine(outDir, "adapter"), studentPath, cancel);
             model.MergeLora();
         }
-        HfFolderExport.Write(model, modelDir, sourceFolder);
-        if (result.GetValue(gguf) is { } type) HfToGguf.Convert(modelDir, Path.Combine(outDir, "model.gguf"), type);
+        HfFolderExport.Write(model, modelDir, sourceFolder, cancellationToken: cancel);
+        if (result.GetValue(gguf) is { } type) HfToGguf.Convert(modelDir, Path.Combine(outDir, "model.gguf"), type, cancel);
         string evalText = outcome.EvalLosses.Count > 0 ? $", eval loss {outcome.EvalLosses[^1].Loss:F4}" : "";
         io.Out.WriteLine($"done: {outcome.Steps} steps, final loss {outcome.Losses[^1]:F4}{evalText}, {outcome.TokensPerSecond:F0} tokens/s; " +
                          $"model in {modelDir}{(rank > 0 ? $", adapter in {Path.Combine(outDir, "adapter")}" : "")}");
@@ -217,14 +222,14 @@ internal static class DistillTrainCommand
         return weights;
     }
 
-    private static TrainingResult RunWithProgress(CliIo io, DistillationTrainer trainer, bool resume)
+    private static TrainingResult RunWithProgress(CliIo io, DistillationTrainer trainer, bool resume, CancellationToken cancel)
     {
         if (!io.IsConsole)
         {
             // Redirected output gets one plain line per step: easy to read in logs and tests.
             return trainer.Run(resume, new LineProgress(p => io.Out.WriteLine(
                 $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:E2} |g| {p.GradientNorm:F3} " +
-                $"{p.TokensPerSecond:F0} tok/s eta {p.Remaining:hh\\:mm\\:ss}{(p.EvalLoss is { } e ? $" eval {e:F4}" : "")}")));
+                $"{p.TokensPerSecond:F0} tok/s eta {p.Remaining:hh\\:mm\\:ss}{(p.EvalLoss is { } e ? $" eval {e:F4}" : "")}")), cancel);
         }
         TrainingResult? outcome = null;
         io.CreateConsole().Progress()
@@ -237,7 +242,7 @@ internal static class DistillTrainCommand
                     task.MaxValue = p.TotalSteps;
                     task.Value = p.Step;
                     task.Description = $"step {p.Step} loss {p.Loss:F4}{(p.EvalLoss is { } e ? $" eval {e:F4}" : "")} {p.TokensPerSecond:F0} tok/s";
-                }));
+                }), cancel);
             });
         return outcome!;
     }

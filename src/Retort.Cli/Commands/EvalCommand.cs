@@ -45,14 +45,19 @@ internal static class EvalCommand
                 Sampling = modelOptions.Sampling(result),
                 Concurrency = result.GetValue(concurrency),
             };
-            using var cancel = new CancelOnCtrlC(io);
+            using var interruption = new Interruption(io);
             var scores = new List<ModelScore>();
-            foreach (string argument in result.GetValue(models)!)
+            int stopped = await interruption.RunAsync(io, "eval", async cancel =>
             {
-                var (model, handle) = await modelOptions.OpenAsync(result, argument, result.GetValue(remoteModel), options.Concurrency, cancel.Token);
-                using (handle)
-                    scores.Add(await Evaluate(io, model, items, options, cancel.Token));
-            }
+                foreach (string argument in result.GetValue(models)!)
+                {
+                    var (model, handle) = await modelOptions.OpenAsync(result, argument, result.GetValue(remoteModel), options.Concurrency, cancel);
+                    using (handle)
+                        scores.Add(await Evaluate(io, model, items, options, cancel));
+                }
+                return 0;
+            });
+            if (stopped != 0) return stopped;
 
             var table = new Table().AddColumns("model", "problems", "accuracy", "mean tokens", "tokens/s")
                 .Caption($"accuracy: mean pass@1 over {options.Samples} sample(s); mean tokens: output length");

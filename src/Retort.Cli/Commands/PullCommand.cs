@@ -20,13 +20,19 @@ internal static class PullCommand
         command.Arguments.Add(name);
         command.SetAction(async (result, cancellationToken) =>
         {
-            var pulled = await PullAsync(io, result.GetValue(name)!, offline: false, toError: false, cancellationToken, checkForUpdate: true);
-            var e = pulled.Entry;
-            string revision = e.Commit is { } c ? $" (revision {c[..Math.Min(12, c.Length)]})" : "";
-            io.Out.WriteLine(pulled.AlreadyPresent
-                ? $"{e.Name} is up to date{revision} ({e.Repo}), at {pulled.ModelPath}"
-                : $"{(pulled.Updated ? "updated" : "pulled")} {e.Name} ({e.Repo}){revision}: {e.Files} files, {ByteSize.Format(e.SizeBytes)}, at {pulled.ModelPath}");
-            return 0;
+            using var interruption = new Interruption(io, cancellationToken);
+            // What a download has received stays in the store's staging area, which the next pull resumes from.
+            string remains = $"what was downloaded is kept in {LocalStore.FromEnvironment(io.GetEnvironmentVariable).StagingDir}: pull again to resume";
+            return await interruption.RunAsync(io, "pull", async cancel =>
+            {
+                var pulled = await PullAsync(io, result.GetValue(name)!, offline: false, toError: false, cancel, checkForUpdate: true);
+                var e = pulled.Entry;
+                string revision = e.Commit is { } c ? $" (revision {c[..Math.Min(12, c.Length)]})" : "";
+                io.Out.WriteLine(pulled.AlreadyPresent
+                    ? $"{e.Name} is up to date{revision} ({e.Repo}), at {pulled.ModelPath}"
+                    : $"{(pulled.Updated ? "updated" : "pulled")} {e.Name} ({e.Repo}){revision}: {e.Files} files, {ByteSize.Format(e.SizeBytes)}, at {pulled.ModelPath}");
+                return 0;
+            }, remains);
         });
         return command;
     }

@@ -23,11 +23,15 @@ internal static class QuantizeCommand
             if (!File.Exists(inPath)) throw new RetortException($"model not found: '{inPath}' (expected a .gguf file)");
             if (Path.GetFullPath(inPath) == Path.GetFullPath(outPath))
                 throw new RetortException($"'{outPath}' is the input file: write the quantized model to another path");
-            var clock = Stopwatch.StartNew();
-            int n = GgufRequantizer.Requantize(inPath, outPath, result.GetValue(type)!);
-            io.Out.WriteLine($"wrote {outPath}: {n} weight matrices as {result.GetValue(type)}, " +
-                             $"{new FileInfo(outPath).Length / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s");
-            return 0;
+            using var interruption = new Interruption(io);
+            return interruption.Run(io, "quantize", cancel =>
+            {
+                var clock = Stopwatch.StartNew();
+                int n = GgufRequantizer.Requantize(inPath, outPath, result.GetValue(type)!, cancel);
+                io.Out.WriteLine($"wrote {outPath}: {n} weight matrices as {result.GetValue(type)}, " +
+                                 $"{new FileInfo(outPath).Length / 1048576.0:0.0} MiB in {clock.Elapsed.TotalSeconds:0.0} s");
+                return 0;
+            });
         });
         return command;
     }

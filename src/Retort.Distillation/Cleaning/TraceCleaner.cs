@@ -6,6 +6,7 @@ using Retort.Distillation.IO;
 using Retort.Distillation.Models;
 using Retort.Engine;
 using Retort.Engine.Generation;
+using Retort.Engine.IO;
 
 namespace Retort.Distillation.Cleaning;
 

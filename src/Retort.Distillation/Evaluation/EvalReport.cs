@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Retort.Distillation.Charts;
 using Retort.Distillation.IO;
+using Retort.Engine.IO;
 
 namespace Retort.Distillation.Evaluation;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Retort.Distillation.IO;
+using Retort.Engine.IO;
 
 namespace Retort.Distillation.Tasks;
 

@@ -145,7 +145,7 @@ internal sealed class TraceOutput : IDisposable
 
     public void Append(JsonObject record)
     {
-        byte[] line = AtomicFile.Utf8.GetBytes(JsonlFile.ToLine(record) + "\n");
+        byte[] line = System.Text.Encoding.UTF8.GetBytes(JsonlFile.ToLine(record) + "\n");
         lock (_gate)
         {
             _stream.Write(line);

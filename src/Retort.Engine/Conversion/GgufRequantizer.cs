@@ -14,7 +14,7 @@ namespace Retort.Engine.Conversion;
 public static class GgufRequantizer
 {
     /// <summary>Writes <paramref name="outPath"/> atomically and returns the number of tensors converted.</summary>
-    public static int Requantize(string inPath, string outPath, string typeName)
+    public static int Requantize(string inPath, string outPath, string typeName, CancellationToken cancellationToken = default)
     {
         var (type, fileType) = SyntheticModel.ParseType(typeName);
         using var store = GgufSplitModel.OpenModel(inPath, out var gguf);
@@ -47,7 +47,7 @@ public static class GgufRequantizer
             writer.AddTensor(tensor.Name, target, tensor.Shape, stream => WriteRows(source, target, stream));
             converted++;
         }
-        writer.Write(outPath);
+        writer.Write(outPath, cancellationToken);
         return converted;
     }
 

@@ -15,7 +15,7 @@ namespace Retort.Engine.Conversion;
 public static class HfToGguf
 {
     /// <summary>Writes <paramref name="outPath"/> atomically; returns the number of tensors written.</summary>
-    public static int Convert(string hfDir, string outPath, string typeName)
+    public static int Convert(string hfDir, string outPath, string typeName, CancellationToken cancellationToken = default)
     {
         var (type, fileType) = SyntheticModel.ParseType(typeName);
         using var folder = HfModelFolder.Open(hfDir);
@@ -40,7 +40,7 @@ public static class HfToGguf
             var source = tensor;
             writer.AddTensor(name, target, tensor.Shape, stream => WriteRows(source, target, permute ? heads : 0, stream));
         }
-        writer.Write(outPath);
+        writer.Write(outPath, cancellationToken);
         return writer.TensorCount;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Retort.Engine;
@@ -10,8 +11,9 @@ namespace Retort.Hub.Download;
 /// there (after a dropped connection, or in a later run after a crash). The result is checked against
 /// the listing (sha256 for LFS files, size for the others) before it is renamed to its complete name;
 /// a mismatch deletes it. Disk errors are not retried: they propagate and the partial file stays for later.
+/// An attempt counts as progress only when it kept the minimum pace a transfer must move at (see MadeProgress).
 /// </summary>
-internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
+internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry, HubSettings settings)
 {
     private const int BufferSize = 1 << 20;
 
@@ -29,7 +31,6 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
             }
             File.Delete(completePath);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
 
         int fruitless = 0;
         while (true)
@@ -42,15 +43,16 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
             }
             progress.Transferred(file, have);
             if (have == file.Size) break;
+            long started = Stopwatch.GetTimestamp();
             try
             {
                 long now = await TransferAsync(repo, commit, file, partialPath, have, progress, cancellationToken).ConfigureAwait(false);
-                fruitless = now > have ? 0 : fruitless + 1;
+                fruitless = now == file.Size || MadeProgress(now - have, started) ? 0 : fruitless + 1;
             }
             catch (TransferInterruptedException ex)
             {
                 long now = File.Exists(partialPath) ? new FileInfo(partialPath).Length : 0;
-                fruitless = now > have ? 0 : fruitless + 1;
+                fruitless = MadeProgress(now - have, started) ? 0 : fruitless + 1;
                 if (fruitless >= retry.MaxAttempts)
                     throw new RetortException($"download of {file.Path} from {repo} kept failing ({ex.Message}) at byte {now} of {file.Size}; run the pull again to resume");
                 // The first retry is immediate: a dropped connection usually just needs a new one.
@@ -68,6 +70,17 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
         progress.Verified(file);
     }
 
+    /// <summary>
+    /// True when an attempt moved at least the minimum pace (<see cref="HubSettings.MinimumBytesPerWindow"/> per
+    /// <see cref="HubSettings.ThroughputWindow"/>) over its whole life, so a server that trickles, stalls and
+    /// trickles again on each new connection cannot keep the retries going for ever.
+    /// </summary>
+    private bool MadeProgress(long gained, long started)
+    {
+        double windows = Math.Max(1, Stopwatch.GetElapsedTime(started) / settings.ThroughputWindow);
+        return gained > 0 && gained >= settings.MinimumBytesPerWindow * windows;
+    }
+
     /// <summary>One request from <paramref name="have"/> to the end; returns the partial file's length afterwards.</summary>
     private async Task<long> TransferAsync(string repo, string commit, HubFile file, string partialPath, long have,
         IPullProgress progress, CancellationToken cancellationToken)
@@ -82,7 +95,7 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
         }
         if (response.StatusCode == HttpStatusCode.PartialContent)
         {
-            start = response.Content.Headers.ContentRange?.From ?? -1;
+            start = response.Message.Content.Headers.ContentRange?.From ?? -1;
             if (start != have) throw new TransferInterruptedException($"asked for bytes from {have}, the server sent a range from {start}");
         }
         else
@@ -90,56 +103,40 @@ internal sealed class ResumableDownloader(HubClient client, RetryPolicy retry)
             start = 0; // the range was ignored: the whole file follows
         }
 
+        // Made only now that bytes are coming, so a refused or redirected-away request leaves no folder.
+        Directory.CreateDirectory(Path.GetDirectoryName(partialPath)!);
         await using var output = new FileStream(partialPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, BufferSize, useAsync: true);
         output.SetLength(start);
         output.Position = start;
         long done = start;
         progress.Transferred(file, done);
         var buffer = new byte[BufferSize];
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Stream body;
-        try
+        while (true)
         {
-            body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            throw new TransferInterruptedException(ex.Message, ex);
-        }
-        await using (body.ConfigureAwait(false))
-        {
-            while (true)
+            int n;
+            try
             {
-                int n;
-                try
-                {
-                    idle.CancelAfter(retry.IdleTimeout);
-                    n = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new TransferInterruptedException($"no data for {retry.IdleTimeout.TotalSeconds:0} s", ex);
-                }
-                catch (Exception ex) when (ex is IOException or HttpRequestException)
-                {
-                    // Network side only: write errors below (a full disk) are not retried.
-                    await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-                    throw new TransferInterruptedException(ex.Message, ex);
-                }
-                if (n == 0) break;
-                if (done + n > file.Size)
-                {
-                    await output.DisposeAsync().ConfigureAwait(false);
-                    File.Delete(partialPath);
-                    throw new RetortException($"size mismatch for {file.Path} from {repo}: the hub sent more than the {file.Size} bytes its listing gives; the download was deleted, pull again");
-                }
-                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
-                done += n;
-                progress.Transferred(file, done);
+                // Network side only: a stall or a dropped connection is worth resuming; write errors below (a full disk) are not retried.
+                n = await response.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            catch (TransferInterruptedException)
+            {
+                await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+            if (n == 0) break;
+            if (done + n > file.Size)
+            {
+                await output.DisposeAsync().ConfigureAwait(false);
+                File.Delete(partialPath);
+                throw new RetortException($"size mismatch for {file.Path} from {repo} ({response.Url}): the hub sent more than the {file.Size} bytes its listing gives; the download was deleted, pull again");
+            }
+            await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            done += n;
+            progress.Transferred(file, done);
         }
-        if (done < file.Size) throw new TransferInterruptedException($"the connection ended after byte {done} of {file.Size}");
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (done < file.Size) throw new TransferInterruptedException($"{response.Url}: the connection ended after byte {done} of {file.Size}");
         return done;
     }
 

@@ -1,6 +1,6 @@
 namespace Retort.Hub.Hub;
 
-/// <summary>How often and how long to wait before asking the hub again (429, 5xx, dropped connections). Tests replace <see cref="Delay"/>.</summary>
+/// <summary>How often and how long to wait before asking the hub again (429, 5xx, dropped connections, stalls). Tests replace <see cref="Delay"/>.</summary>
 internal sealed class RetryPolicy
 {
     public static RetryPolicy Default { get; } = new();
@@ -10,9 +10,6 @@ internal sealed class RetryPolicy
 
     /// <summary>Longest single wait, even when Retry-After asks for more: a pull should fail clearly rather than hang.</summary>
     public TimeSpan MaxWait { get; init; } = TimeSpan.FromSeconds(60);
-
-    /// <summary>How long a download may receive nothing before it counts as interrupted.</summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public Func<TimeSpan, CancellationToken, Task> Delay { get; init; } = Task.Delay;
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Retort.Engine;
 using Retort.Hub.Download;
 using Retort.Hub.Hub;
@@ -73,12 +75,20 @@ public sealed class ModelPuller
         RemoveStrayFiles(completeDir, plan.Files);
         if (present != null) SeedFromPresentModel(Path.Combine(_store.Root, present.Folder), completeDir, plan.Files);
 
-        var downloader = new ResumableDownloader(client, _retry);
+        var downloader = new ResumableDownloader(client, _retry, _settings);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _settings.ParallelDownloads), CancellationToken = cancellationToken };
-        // Largest first, so the long transfers overlap the small ones instead of running alone at the end.
-        await Parallel.ForEachAsync(plan.Files.OrderByDescending(f => f.Size), parallel, (file, ct) =>
-            new ValueTask(downloader.DownloadAsync(reference.Repo, plan.Commit, file,
-                Path.Combine(partialDir, file.Path + ".part"), Path.Combine(completeDir, file.Path), progress, ct))).ConfigureAwait(false);
+        try
+        {
+            // Largest first, so the long transfers overlap the small ones instead of running alone at the end.
+            await Parallel.ForEachAsync(plan.Files.OrderByDescending(f => f.Size), parallel, (file, ct) =>
+                new ValueTask(downloader.DownloadAsync(reference.Repo, plan.Commit, file,
+                    PartialPath(partialDir, file), Path.Combine(completeDir, file.Path), progress, ct))).ConfigureAwait(false);
+        }
+        catch
+        {
+            TidyStaging(staging);
+            throw;
+        }
 
         string modelPath = plan.ModelFile.Length == 0 ? folder : folder + "/" + plan.ModelFile;
         var entry = new StoreEntry(present?.Name ?? reference.Name, plan.Source, folder, modelPath, plan.TotalBytes, plan.Files.Count, DateTimeOffset.UtcNow, plan.Commit);
@@ -129,6 +139,46 @@ public sealed class ModelPuller
 
     /// <summary>What .NET reports for a file another handle locks: ERROR_SHARING_VIOLATION on Windows, EWOULDBLOCK from flock on Unix.</summary>
     private const int SharingViolation = unchecked((int)0x80070020), WouldBlock = 11;
+
+    /// <summary>
+    /// Partial files sit flat in partial/, named by a hash of the repo path: the listing's names may be as long
+    /// as a file system allows, and a ".part" suffix must not push one over.
+    /// </summary>
+    private static string PartialPath(string partialDir, HubFile file) =>
+        Path.Combine(partialDir, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(file.Path)))[..32] + ".part");
+
+    /// <summary>Partial files smaller than this are not worth keeping for a resume after a failed pull.</summary>
+    private const long ResumeWorthBytes = 1 << 20;
+
+    /// <summary>
+    /// After a failed or interrupted pull, keeps what is worth resuming (verified files, partials of at least
+    /// <see cref="ResumeWorthBytes"/>) and removes the rest: small partials and every folder left empty, up to
+    /// the store's tmp/ itself, so a pull that fetched nothing leaves nothing behind.
+    /// </summary>
+    private void TidyStaging(string staging)
+    {
+        try
+        {
+            if (Directory.Exists(staging))
+            {
+                foreach (var part in Directory.EnumerateFiles(staging, "*.part", SearchOption.AllDirectories))
+                    if (new FileInfo(part).Length < ResumeWorthBytes) File.Delete(part);
+                RemoveEmptyFolders(staging);
+            }
+            if (Directory.Exists(_store.StagingDir) && !Directory.EnumerateFileSystemEntries(_store.StagingDir).Any())
+                Directory.Delete(_store.StagingDir);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Tidying is a courtesy: another pull may just be creating its own folder here. The real error follows.
+        }
+    }
+
+    private static void RemoveEmptyFolders(string dir)
+    {
+        foreach (var sub in Directory.EnumerateDirectories(dir)) RemoveEmptyFolders(sub);
+        if (!Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+    }
 
     /// <summary>Verified files the plan no longer wants (the repo changed between runs) must not ride along into the model.</summary>
     private static void RemoveStrayFiles(string completeDir, IReadOnlyList<HubFile> files)

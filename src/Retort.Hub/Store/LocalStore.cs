@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Retort.Engine;
+using Retort.Engine.IO;
 
 namespace Retort.Hub.Store;
 
@@ -130,9 +131,6 @@ public sealed class LocalStore
 
     private void Save(List<StoreEntry> entries)
     {
-        Directory.CreateDirectory(Root);
-        var tmp = ManifestPath + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(entries, Json));
-        File.Move(tmp, ManifestPath, overwrite: true);
+        AtomicFile.WriteText(ManifestPath, JsonSerializer.Serialize(entries, Json));
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Retort.Engine;
 using Retort.Engine.Formats.SafeTensors;
+using Retort.Engine.IO;
 using Retort.Training.Model;
 
 namespace Retort.Training.Export;
@@ -9,8 +10,8 @@ namespace Retort.Training.Export;
 /// <summary>
 /// Writes a student as a Hugging Face folder (config.json, model.safetensors, the tokenizer files
 /// of the model it came from), so transformers, llama.cpp's converter and Retort itself load it.
-/// The folder is built beside the target and renamed into place, so a crash never leaves a
-/// half-written model under the target name.
+/// The folder is built beside the target and renamed into place (<see cref="AtomicFile.WriteFolder"/>),
+/// so a crash or an interruption never leaves a half-written model under the target name.
 /// </summary>
 public static class HfFolderExport
 {
@@ -18,50 +19,20 @@ public static class HfFolderExport
         ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "generation_config.json", "special_tokens_map.json"];
 
     /// <param name="sourceFolder">The HF folder whose config.json (as a base) and tokenizer files are copied; null writes a config from the model alone.</param>
-    public static void Write(StudentModel model, string outDir, string? sourceFolder, bool bf16 = false)
+    public static void Write(StudentModel model, string outDir, string? sourceFolder, bool bf16 = false, CancellationToken cancellationToken = default)
     {
-        WriteFolder(outDir, temp =>
+        AtomicFile.WriteFolder(outDir, temp =>
         {
             File.WriteAllText(Path.Combine(temp, "config.json"), ConfigJson(model, sourceFolder, bf16));
             var tensors = model.BaseParameters.Select(p => (p.Name, p.Shape, p.Value));
-            SafeTensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, bf16, new Dictionary<string, string> { ["format"] = "pt" });
+            SafeTensorsWriter.Write(Path.Combine(temp, "model.safetensors"), tensors, bf16, new Dictionary<string, string> { ["format"] = "pt" }, cancellationToken);
             if (sourceFolder == null) return;
             foreach (string name in TokenizerFiles)
             {
                 string source = Path.Combine(sourceFolder, name);
                 if (File.Exists(source)) File.Copy(source, Path.Combine(temp, name));
             }
-        });
-    }
-
-    /// <summary>Builds a folder in a sibling temporary folder, then swaps it in for <paramref name="outDir"/>.</summary>
-    internal static void WriteFolder(string outDir, Action<string> fill)
-    {
-        string full = Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar);
-        string parent = Path.GetDirectoryName(full) ?? throw new RetortException($"cannot write to '{outDir}': it has no parent folder");
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
-        {
-            fill(temp);
-            if (Directory.Exists(full))
-            {
-                string old = Path.Combine(parent, $".{Path.GetFileName(full)}.old-{Guid.NewGuid():N}");
-                Directory.Move(full, old);
-                Directory.Move(temp, full);
-                Directory.Delete(old, recursive: true);
-            }
-            else
-            {
-                Directory.Move(temp, full);
-            }
-        }
-        catch
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        }, cancellationToken);
     }
 
     private static string ConfigJson(StudentModel model, string? sourceFolder, bool bf16)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Retort.Engine;
 using Retort.Engine.Formats.SafeTensors;
+using Retort.Engine.IO;
 using Retort.Engine.Quantization;
 using Retort.Training.Model;
 using Retort.Training.Optim;
@@ -12,8 +13,9 @@ namespace Retort.Training.Loop;
 /// Checkpoints under OUT/checkpoints: one folder per saved step (trainable.safetensors with the
 /// trainable parameters, optimizer.safetensors with AdamW's moments, state.json) and a file
 /// `latest` naming the newest complete one. A folder is built under a temporary name and renamed
-/// when complete, and `latest` is replaced by an atomic move afterwards, so a process killed at
-/// any point leaves `latest` naming a complete checkpoint (or no `latest` at all).
+/// when complete, and `latest` is replaced by an atomic move afterwards (both through
+/// <see cref="AtomicFile"/>), so a process killed at any point leaves `latest` naming a complete
+/// checkpoint (or no `latest` at all).
 /// </summary>
 internal sealed class CheckpointStore(string outDir)
 {
@@ -46,26 +48,34 @@ internal sealed class CheckpointStore(string outDir)
         }
     }
 
+    /// <summary>
+    /// Writes a checkpoint. It takes no cancellation token on purpose: a stop requested during training lets the
+    /// checkpoint of this step finish (it is what a resume starts from); a second Ctrl-C ends the process at once,
+    /// and the temporary folder it leaves is removed by the next save once that process is gone.
+    /// </summary>
     public string Save(CheckpointState state, IReadOnlyList<Parameter> trainable, IReadOnlyList<AdamW> optimizers, int keep)
     {
         Directory.CreateDirectory(Folder);
-        // Leftovers of a killed write are never complete; clear them first.
+        // Leftovers of versions that named temporaries without their process id: never complete.
         foreach (string stale in Directory.EnumerateDirectories(Folder, ".step-*.tmp-*")) Directory.Delete(stale, recursive: true);
+        // Temporaries of killed saves, whichever step they were for (AtomicFile keeps those of live processes).
+        foreach (string step in Directory.EnumerateDirectories(Folder, "step-*.tmp-*").Select(d => Path.GetFileName(d)!)
+                     .Select(n => n[..n.IndexOf(".tmp-", StringComparison.Ordinal)]).Distinct(StringComparer.Ordinal).ToList())
+            AtomicFile.RemoveStale(Path.Combine(Folder, step));
 
         string name = $"step-{state.Step:D7}";
         string final = Path.Combine(Folder, name);
-        string temp = Path.Combine(Folder, $".{name}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        SafeTensorsWriter.Write(Path.Combine(temp, WeightsFile), trainable.Select(p => (p.Name, p.Shape, p.Value)));
-        SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), trainable.SelectMany((p, i) => new[]
+        AtomicFile.WriteFolder(final, temp =>
         {
-            ("m." + p.Name, p.Shape, optimizers[i].FirstMoment),
-            ("v." + p.Name, p.Shape, optimizers[i].SecondMoment),
-        }));
-        WriteAtomically(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(temp, final);
-        WriteAtomically(Path.Combine(Folder, LatestFile), name + "\n");
+            SafeTensorsWriter.Write(Path.Combine(temp, WeightsFile), trainable.Select(p => (p.Name, p.Shape, p.Value)));
+            SafeTensorsWriter.Write(Path.Combine(temp, OptimizerFile), trainable.SelectMany((p, i) => new[]
+            {
+                ("m." + p.Name, p.Shape, optimizers[i].FirstMoment),
+                ("v." + p.Name, p.Shape, optimizers[i].SecondMoment),
+            }));
+            AtomicFile.WriteText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, Json));
+        });
+        AtomicFile.WriteText(Path.Combine(Folder, LatestFile), name + "\n");
         Prune(name, keep);
         return final;
     }
@@ -108,20 +118,9 @@ internal sealed class CheckpointStore(string outDir)
 
     private void Prune(string current, int keep)
     {
-        var old = Directory.EnumerateDirectories(Folder, "step-*").Select(Path.GetFileName).Where(n => n != current).Order().ToList();
+        // Only complete checkpoints: a temporary (step-N.tmp-…) or a folder set aside in a swap (step-N.old-…) is not one.
+        var old = Directory.EnumerateDirectories(Folder, "step-*").Select(Path.GetFileName)
+            .Where(n => n != current && n!["step-".Length..].All(char.IsAsciiDigit)).Order(StringComparer.Ordinal).ToList();
         for (int i = 0; i < old.Count - keep; i++) Directory.Delete(Path.Combine(Folder, old[i]!), recursive: true);
-    }
-
-    internal static void WriteAtomically(string path, string text)
-    {
-        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(text);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Retort.Engine;
+using Retort.Engine.IO;
 using Retort.Training.Data;
 using Retort.Training.Model;
 using Retort.Training.Optim;
@@ -256,6 +257,6 @@ public sealed class DistillationTrainer
                 return false;
             }
         }).ToList();
-        CheckpointStore.WriteAtomically(LogPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
+        AtomicFile.WriteText(LogPath, kept.Count == 0 ? "" : string.Join("\n", kept) + "\n");
     }
 }

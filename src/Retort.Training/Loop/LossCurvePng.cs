@@ -1,4 +1,5 @@
 using Retort.Distillation.Charts;
+using Retort.Engine.IO;
 
 namespace Retort.Training.Loop;
 
@@ -45,9 +46,8 @@ internal static class LossCurvePng
 
     public static void Write(string path, IReadOnlyList<double> losses, IReadOnlyList<EvalPoint> eval)
     {
-        string temp = $"{path}.tmp-{Guid.NewGuid():N}";
-        File.WriteAllBytes(temp, Render(losses, eval));
-        File.Move(temp, path, overwrite: true);
+        byte[] png = Render(losses, eval);
+        AtomicFile.Write(path, stream => stream.Write(png));
     }
 
     /// <summary>Bresenham's line, clipped to the image.</summary>

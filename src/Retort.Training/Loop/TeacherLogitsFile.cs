@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using Retort.Distillation.IO;
 using Retort.Engine;
+using Retort.Engine.IO;
 using Retort.Engine.Tokenization;
 using Retort.Training.Data;
 using Retort.Training.Losses;

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Retort.Engine;
 using Retort.Engine.Formats.SafeTensors;
+using Retort.Engine.IO;
 using Retort.Engine.Quantization;
 using Retort.Training.Export;
 using Retort.Training.Model;
@@ -20,10 +21,10 @@ public static class PeftAdapter
     public const string WeightsFile = "adapter_model.safetensors";
 
     /// <summary>Writes the model's adapters into <paramref name="dir"/> (built aside, then renamed into place).</summary>
-    public static void Save(StudentModel model, string dir, string? baseModel)
+    public static void Save(StudentModel model, string dir, string? baseModel, CancellationToken cancellationToken = default)
     {
         var options = model.Lora ?? throw new InvalidOperationException("the model has no LoRA adapters to save");
-        HfFolderExport.WriteFolder(dir, temp =>
+        AtomicFile.WriteFolder(dir, temp =>
         {
             var config = new JsonObject
             {
@@ -46,8 +47,8 @@ public static class PeftAdapter
             File.WriteAllText(Path.Combine(temp, ConfigFile), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             SafeTensorsWriter.Write(Path.Combine(temp, WeightsFile),
                 model.LoraParameters.Select(p => (Prefix + p.Name, p.Shape, p.Value)),
-                metadata: new Dictionary<string, string> { ["format"] = "pt" });
-        });
+                metadata: new Dictionary<string, string> { ["format"] = "pt" }, cancellationToken: cancellationToken);
+        }, cancellationToken);
     }
 
     /// <summary>Reads an adapter folder: its options and tensors by module name (without the PEFT prefix).</summary>

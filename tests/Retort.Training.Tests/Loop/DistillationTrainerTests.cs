@@ -101,16 +101,24 @@ public class DistillationTrainerTests
             }
             catch (OperationCanceledException) { }
         }
-        // A process killed while writing step 6's checkpoint: a temporary folder with a cut-off file and no state.
-        string partial = Path.Combine(dir, "checkpoints", ".step-0000006.tmp-deadbeef");
-        Directory.CreateDirectory(partial);
-        File.WriteAllBytes(Path.Combine(partial, "trainable.safetensors"), [1, 2, 3]);
+        // A process killed while writing step 6's checkpoint: a temporary folder with a cut-off file and no state
+        // (named with the dead process's id; and as versions before that named it).
+        using var exited = System.Diagnostics.Process.Start("true");
+        exited.WaitForExit();
+        string partial = Path.Combine(dir, "checkpoints", $"step-0000006.tmp-{exited.Id}-0123abcd");
+        string legacy = Path.Combine(dir, "checkpoints", ".step-0000006.tmp-deadbeef");
+        foreach (string folder in new[] { partial, legacy })
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(Path.Combine(folder, "trainable.safetensors"), [1, 2, 3]);
+        }
         Assert.Equal("step-0000003", File.ReadAllText(Path.Combine(dir, "checkpoints", "latest")).Trim());
 
         using var again = TrainingRuns.Student();
         var resumed = new DistillationTrainer(again, options, TrainingRuns.Data, null, null, dir).Run(true);
         Assert.Equal(Straight(), resumed.Losses);
         Assert.False(Directory.Exists(partial));
+        Assert.False(Directory.Exists(legacy));
         Assert.Equal("step-0000006", File.ReadAllText(Path.Combine(dir, "checkpoints", "latest")).Trim());
     }
 

@@ -1,12 +1,13 @@
 using System.Text;
+using Retort.Engine.IO;
 using Retort.Engine.Tensors;
 
 namespace Retort.Engine.Formats.Gguf;
 
 /// <summary>
 /// Builds a GGUF v3 file in memory (metadata in insertion order, tensors with their raw bytes) and
-/// writes it atomically: to a temporary file beside the target, flushed, then moved over it, so a
-/// crash never leaves a half-written model under the real name.
+/// writes it atomically (<see cref="AtomicFile"/>), so a crash or an interruption never leaves a
+/// half-written model under the real name.
 /// </summary>
 public sealed class GgufWriter
 {
@@ -100,25 +101,11 @@ public sealed class GgufWriter
         return AddTensor(tensor.Name, tensor.Type, tensor.Shape, tensor.AllBytes());
     }
 
-    public void Write(string path)
+    /// <summary>Writes the file through <see cref="AtomicFile"/>; a cancelled write leaves <paramref name="path"/> as it was.</summary>
+    public void Write(string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string full = System.IO.Path.GetFullPath(path);
-        string tmp = $"{full}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        AtomicFile.Write(path, WriteTo, cancellationToken);
     }
 
     private void WriteTo(Stream stream)

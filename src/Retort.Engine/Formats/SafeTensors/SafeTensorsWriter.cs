@@ -1,17 +1,18 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Retort.Engine.IO;
 using Retort.Engine.Quantization;
 
 namespace Retort.Engine.Formats.SafeTensors;
 
 /// <summary>
-/// Writes float32 tensors to a .safetensors file (as F32 or BF16), atomically: a temporary file in
-/// the same folder, flushed, then moved over the target. Shapes are given in PyTorch order.
+/// Writes float32 tensors to a .safetensors file (as F32 or BF16), atomically (<see cref="AtomicFile"/>).
+/// Shapes are given in PyTorch order.
 /// </summary>
 internal static class SafeTensorsWriter
 {
     public static void Write(string path, IEnumerable<(string Name, IReadOnlyList<int> Shape, float[] Data)> tensors,
-        bool bf16 = false, IReadOnlyDictionary<string, string>? metadata = null)
+        bool bf16 = false, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellationToken = default)
     {
         var list = tensors.ToList();
         int elementBytes = bf16 ? 2 : 4;
@@ -47,36 +48,24 @@ internal static class SafeTensorsWriter
         // The data section starts 8-byte aligned: pad the header with spaces, as the reference writer does.
         while (header.Length % 8 != 0) header.WriteByte((byte)' ');
 
-        string full = Path.GetFullPath(path);
-        string tmp = $"{full}.tmp-{Guid.NewGuid():N}";
-        try
+        AtomicFile.Write(path, stream =>
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            Span<byte> length = stackalloc byte[8];
+            BitConverter.TryWriteBytes(length, header.Length);
+            stream.Write(length);
+            header.Position = 0;
+            header.CopyTo(stream);
+            foreach (var (_, _, data) in list)
             {
-                Span<byte> length = stackalloc byte[8];
-                BitConverter.TryWriteBytes(length, header.Length);
-                stream.Write(length);
-                header.Position = 0;
-                header.CopyTo(stream);
-                foreach (var (_, _, data) in list)
+                if (!bf16)
                 {
-                    if (!bf16)
-                    {
-                        stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
-                        continue;
-                    }
-                    var half = new ushort[data.Length];
-                    for (int i = 0; i < data.Length; i++) half[i] = Fp16.FloatToBF16(data[i]);
-                    stream.Write(MemoryMarshal.AsBytes(half.AsSpan()));
+                    stream.Write(MemoryMarshal.AsBytes(data.AsSpan()));
+                    continue;
                 }
-                stream.Flush(flushToDisk: true);
+                var half = new ushort[data.Length];
+                for (int i = 0; i < data.Length; i++) half[i] = Fp16.FloatToBF16(data[i]);
+                stream.Write(MemoryMarshal.AsBytes(half.AsSpan()));
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
+        }, cancellationToken);
     }
 }
