@@ -89,6 +89,109 @@ internal static unsafe class FlashAttention
         TileScalar(qt, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
     }
 
+    /// <summary>
+    /// <see cref="Tile"/> for a few query vectors (a decode step: the heads of one GQA group):
+    /// <paramref name="q"/> holds them row by row, [queries][hd], and the scores are dot products
+    /// along the head dimension at full vector width, four keys sharing one reduction. With fewer
+    /// query vectors than lanes this beats broadcasting keys against a mostly empty lane vector.
+    /// </summary>
+    public static void TileRows(float* q, float* qpos, int queries, int mPad, int hd, float* k, float* v, int t, int keyStart,
+        bool causal, float* mx, float* l, float* o, float* s, float* corr)
+    {
+        if (Vector512.IsHardwareAccelerated && hd % 16 == 0) TileRows<Lanes512, Vector512<float>>(q, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
+        else if (Vector256.IsHardwareAccelerated && hd % 8 == 0) TileRows<Lanes256, Vector256<float>>(q, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
+        else if (Vector128.IsHardwareAccelerated && hd % 4 == 0) TileRows<Lanes128, Vector128<float>>(q, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
+        else TileRowsScalar(q, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
+    }
+
+    /// <summary>Whether <see cref="TileRows"/> is the better body for this many query vectors.</summary>
+    public static bool PrefersRows(int queries, int hd) => queries <= 8 && hd % 4 == 0;
+
+    /// <summary>The reference for <see cref="TileRows"/>: transposes the queries and runs <see cref="TileScalar"/>.</summary>
+    public static void TileRowsScalar(float* q, float* qpos, int queries, int mPad, int hd, float* k, float* v, int t, int keyStart,
+        bool causal, float* mx, float* l, float* o, float* s, float* corr)
+    {
+        float[] qt = new float[hd * mPad];
+        for (int i = 0; i < queries; i++)
+            for (int d = 0; d < hd; d++) qt[d * mPad + i] = q[(long)i * hd + d];
+        fixed (float* pq = qt) TileScalar(pq, qpos, queries, mPad, hd, k, v, t, keyStart, causal, mx, l, o, s, corr);
+    }
+
+    private static void TileRows<TL, TV>(float* q, float* qpos, int queries, int mPad, int hd, float* k, float* v, int t, int keyStart,
+        bool causal, float* mx, float* l, float* o, float* s, float* corr)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        // Padding lanes score zero; the mask (their position is −1) or their zero output keeps them inert.
+        for (int j = 0; j < t; j++)
+            for (int i = queries; i < mPad; i++) s[j * mPad + i] = 0;
+        for (int i = 0; i < queries; i++) ScoresRow<TL, TV>(q + (long)i * hd, hd, k, t, s + i, mPad);
+        SoftmaxAnyWidth(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+        WeightedValues<TL, TV>(queries, mPad, hd, v, t, o, s, corr);
+    }
+
+    // s[j·stride] = q·k[j] for one query vector, four keys per shared reduction.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScoresRow<TL, TV>(float* q, int hd, float* k, int t, float* s, int stride)
+        where TL : struct, IFloatLanes<TV> where TV : struct
+    {
+        int lanes = TL.Count;
+        int j = 0;
+        for (; j + 4 <= t; j += 4)
+        {
+            float* k0 = k + (long)j * hd, k1 = k0 + hd, k2 = k1 + hd, k3 = k2 + hd;
+            TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+            for (int d = 0; d < hd; d += lanes)
+            {
+                TV qv = TL.Load(q + d);
+                a0 = TL.Fma(qv, TL.Load(k0 + d), a0);
+                a1 = TL.Fma(qv, TL.Load(k1 + d), a1);
+                a2 = TL.Fma(qv, TL.Load(k2 + d), a2);
+                a3 = TL.Fma(qv, TL.Load(k3 + d), a3);
+            }
+            TL.Sum4(a0, a1, a2, a3, s + j * stride, stride);
+        }
+        for (; j < t; j++)
+        {
+            float* kj = k + (long)j * hd;
+            TV a = TL.Zero;
+            for (int d = 0; d < hd; d += lanes) a = TL.Fma(TL.Load(q + d), TL.Load(kj + d), a);
+            s[j * stride] = TL.Sum(a);
+        }
+    }
+
+    private static void SoftmaxAnyWidth(float* qpos, int mPad, int t, int keyStart, bool causal, float* mx, float* l, float* s, float* corr)
+    {
+        if (Vector512.IsHardwareAccelerated && mPad == 16) Softmax<Lanes512, Vector512<float>, One>(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+        else if (Vector256.IsHardwareAccelerated && mPad == 8) Softmax<Lanes256, Vector256<float>, One>(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+        else if (Vector128.IsHardwareAccelerated && mPad == 4) Softmax<Lanes128, Vector128<float>, One>(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+        else if (Vector128.IsHardwareAccelerated && mPad == 8) Softmax<Lanes128, Vector128<float>, Two>(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+        else SoftmaxScalar(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
+    }
+
+    private static void SoftmaxScalar(float* qpos, int mPad, int t, int keyStart, bool causal, float* mx, float* l, float* s, float* corr)
+    {
+        for (int i = 0; i < mPad; i++)
+        {
+            float tileMax = float.NegativeInfinity;
+            for (int j = 0; j < t; j++)
+            {
+                if (causal && keyStart + j > qpos[i]) s[j * mPad + i] = float.NegativeInfinity;
+                tileMax = MathF.Max(tileMax, s[j * mPad + i]);
+            }
+            float mNew = MathF.Max(mx[i], tileMax);
+            corr[i] = MathF.Exp(mx[i] - mNew);
+            float sum = 0;
+            for (int j = 0; j < t; j++)
+            {
+                float p = MathF.Exp(s[j * mPad + i] - mNew);
+                s[j * mPad + i] = p;
+                sum += p;
+            }
+            l[i] = l[i] * corr[i] + sum;
+            mx[i] = mNew;
+        }
+    }
+
     /// <summary>The lane padding a set of <paramref name="queries"/> query vectors runs at on this CPU (what <see cref="Tile"/> wants as mPad).</summary>
     public static int PaddedQueries(int queries)
     {
@@ -112,25 +215,10 @@ internal static unsafe class FlashAttention
             {
                 float acc = 0;
                 for (int d = 0; d < hd; d++) acc += k[(long)j * hd + d] * qt[d * mPad + i];
-                s[j * mPad + i] = causal && keyStart + j > qpos[i] ? float.NegativeInfinity : acc;
+                s[j * mPad + i] = acc;
             }
         }
-        for (int i = 0; i < mPad; i++)
-        {
-            float tileMax = float.NegativeInfinity;
-            for (int j = 0; j < t; j++) tileMax = MathF.Max(tileMax, s[j * mPad + i]);
-            float mNew = MathF.Max(mx[i], tileMax);
-            corr[i] = MathF.Exp(mx[i] - mNew);
-            float sum = 0;
-            for (int j = 0; j < t; j++)
-            {
-                float p = MathF.Exp(s[j * mPad + i] - mNew);
-                s[j * mPad + i] = p;
-                sum += p;
-            }
-            l[i] = l[i] * corr[i] + sum;
-            mx[i] = mNew;
-        }
+        SoftmaxScalar(qpos, mPad, t, keyStart, causal, mx, l, s, corr);
         for (int i = 0; i < queries; i++)
         {
             float* oi = o + (long)i * hd;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Retort.Engine.Kernels;
 
@@ -35,6 +36,11 @@ internal unsafe interface IFloatLanes<TV> where TV : struct
 
     /// <summary>Lanes of <paramref name="s"/> where <paramref name="keyPosition"/> ≤ <paramref name="queryPositions"/>, the others −∞ (a select, so garbage in s never leaks).</summary>
     static abstract TV Causal(TV s, TV queryPositions, float keyPosition);
+
+    /// <summary>The horizontal sums of four vectors, into dst[0], dst[stride], dst[2·stride], dst[3·stride] (one shared reduction).</summary>
+    static abstract void Sum4(TV a, TV b, TV c, TV d, float* dst, int stride);
+
+    static abstract float Sum(TV a);
 }
 
 internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
@@ -73,6 +79,13 @@ internal readonly unsafe struct Lanes512 : IFloatLanes<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Causal(Vector512<float> s, Vector512<float> queryPositions, float keyPosition) =>
         Vector512.ConditionalSelect(Vector512.LessThanOrEqual(Vector512.Create(keyPosition), queryPositions), s, Vector512.Create(float.NegativeInfinity));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* dst, int stride) =>
+        Lanes256.Sum4(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper(), c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper(), dst, stride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector512<float> a) => Vector512.Sum(a);
 }
 
 internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
@@ -111,6 +124,29 @@ internal readonly unsafe struct Lanes256 : IFloatLanes<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Causal(Vector256<float> s, Vector256<float> queryPositions, float keyPosition) =>
         Vector256.ConditionalSelect(Vector256.LessThanOrEqual(Vector256.Create(keyPosition), queryPositions), s, Vector256.Create(float.NegativeInfinity));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, float* dst, int stride)
+    {
+        Vector128<float> r;
+        if (Avx.IsSupported)
+        {
+            // Pairwise adds leave [Σa Σb Σc Σd] split over the two 128-bit halves.
+            var h = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
+            r = h.GetLower() + h.GetUpper();
+        }
+        else
+        {
+            r = Vector128.Create(Vector256.Sum(a), Vector256.Sum(b), Vector256.Sum(c), Vector256.Sum(d));
+        }
+        dst[0] = r.GetElement(0);
+        dst[stride] = r.GetElement(1);
+        dst[2 * stride] = r.GetElement(2);
+        dst[3 * stride] = r.GetElement(3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector256<float> a) => Vector256.Sum(a);
 }
 
 internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
@@ -149,4 +185,16 @@ internal readonly unsafe struct Lanes128 : IFloatLanes<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Causal(Vector128<float> s, Vector128<float> queryPositions, float keyPosition) =>
         Vector128.ConditionalSelect(Vector128.LessThanOrEqual(Vector128.Create(keyPosition), queryPositions), s, Vector128.Create(float.NegativeInfinity));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Sum4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d, float* dst, int stride)
+    {
+        dst[0] = Vector128.Sum(a);
+        dst[stride] = Vector128.Sum(b);
+        dst[2 * stride] = Vector128.Sum(c);
+        dst[3 * stride] = Vector128.Sum(d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Sum(Vector128<float> a) => Vector128.Sum(a);
 }

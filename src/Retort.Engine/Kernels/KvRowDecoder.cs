@@ -23,6 +23,13 @@ internal static unsafe class KvRowDecoder
             DecodeScalar(type, src, rowBytes, rows, hd, dst);
             return;
         }
+        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported) Decode512(type, src, rows, hd, dst);
+        else Decode256(type, src, rowBytes, rows, hd, dst);
+    }
+
+    /// <summary>The AVX2 body (eight floats at a time).</summary>
+    internal static void Decode256(KvCacheType type, byte* src, int rowBytes, int rows, int hd, float* dst)
+    {
         switch (type)
         {
             case KvCacheType.F32:
@@ -62,6 +69,50 @@ internal static unsafe class KvRowDecoder
                     (Avx.ConvertToVector256Single((lo1 & Vector256.Create(0xF)) - eight) * d).Store(y + 8);
                     (Avx.ConvertToVector256Single(Vector256.ShiftRightLogical(lo0, 4) - eight) * d).Store(y + 16);
                     (Avx.ConvertToVector256Single(Vector256.ShiftRightLogical(lo1, 4) - eight) * d).Store(y + 24);
+                }
+                return;
+        }
+        throw new ArgumentOutOfRangeException(nameof(type));
+    }
+
+    /// <summary>The AVX-512 body (sixteen floats at a time); rows must be contiguous.</summary>
+    internal static void Decode512(KvCacheType type, byte* src, int rows, int hd, float* dst)
+    {
+        long n = (long)rows * hd;
+        switch (type)
+        {
+            case KvCacheType.F32:
+                Buffer.MemoryCopy(src, dst, n * 4, n * 4);
+                return;
+            case KvCacheType.F16:
+                for (long i = 0; i < n; i += 16)
+                    HalfConversion.HalfToSingle(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)src + i))).Store(dst + i);
+                return;
+            case KvCacheType.BF16:
+                for (long i = 0; i < n; i += 16)
+                    Vector512.ShiftLeft(Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)src + i)), 16).AsSingle().Store(dst + i);
+                return;
+            case KvCacheType.Q8_0:
+                for (long b = 0; b < n / 32; b++)
+                {
+                    byte* blk = src + b * 34;
+                    var d = Vector512.Create(HalfConversion.HalfToSingleLookup(*(ushort*)blk));
+                    sbyte* q = (sbyte*)(blk + 2);
+                    float* y = dst + b * 32;
+                    (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q))) * d).Store(y);
+                    (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q + 16))) * d).Store(y + 16);
+                }
+                return;
+            case KvCacheType.Q4_0:
+                for (long b = 0; b < n / 32; b++)
+                {
+                    byte* blk = src + b * 18;
+                    var d = Vector512.Create(HalfConversion.HalfToSingleLookup(*(ushort*)blk));
+                    var eight = Vector512.Create(8);
+                    var q = Avx512F.ConvertToVector512Int32(Vector128.Load(blk + 2));
+                    float* y = dst + b * 32;
+                    (Avx512F.ConvertToVector512Single((q & Vector512.Create(0xF)) - eight) * d).Store(y);
+                    (Avx512F.ConvertToVector512Single(Vector512.ShiftRightLogical(q, 4) - eight) * d).Store(y + 16);
                 }
                 return;
         }

@@ -113,6 +113,8 @@ internal sealed unsafe class AttentionJob : IRangeJob
         float* qt = scratch.Qt, qpos = scratch.Positions, s = scratch.Scores, corr = scratch.Correction;
         float* mx = scratch.Max, l = scratch.Sum, o = scratch.Output, kbuf = scratch.Keys, vbuf = scratch.Values;
 
+        // Few query vectors (a decode step) go row by row, more (a prompt tile) transposed: see FlashAttention.
+        bool byRows = FlashAttention.PrefersRows(queries, hd);
         new Span<float>(qt, hd * mPad).Clear();
         int minPosition = int.MaxValue;
         fixed (float* qAll = _q)
@@ -125,7 +127,10 @@ internal sealed unsafe class AttentionJob : IRangeJob
                 {
                     int lane = r * item.HeadCount + g;
                     float* src = qAll + (long)row * qSize + (long)(item.Head0 + g) * hd;
-                    for (int d = 0; d < hd; d++) qt[d * mPad + lane] = src[d] * _scale;
+                    if (byRows)
+                        for (int d = 0; d < hd; d++) qt[(long)lane * hd + d] = src[d] * _scale;
+                    else
+                        for (int d = 0; d < hd; d++) qt[d * mPad + lane] = src[d] * _scale;
                     qpos[lane] = _positions[row];
                 }
             }
@@ -149,7 +154,8 @@ internal sealed unsafe class AttentionJob : IRangeJob
             if (KvRowDecoder.IsFloat32(valueType)) v = (float*)vRows;
             else KvRowDecoder.Decode(valueType, vRows, valueRowBytes, t, hd, vbuf);
             bool causal = p + t - 1 > minPosition;
-            FlashAttention.Tile(qt, qpos, queries, mPad, hd, k, v, t, p, causal, mx, l, o, s, corr);
+            if (byRows) FlashAttention.TileRows(qt, qpos, queries, mPad, hd, k, v, t, p, causal, mx, l, o, s, corr);
+            else FlashAttention.Tile(qt, qpos, queries, mPad, hd, k, v, t, p, causal, mx, l, o, s, corr);
         }
 
         if (item.Partial >= 0)
