@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Retort.Cli.Commands;
 using Retort.Tests.Support;
 using Retort.Engine.Formats.Gguf;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 using Retort.Engine.Tensors;
 using Retort.Engine.Tokenization;
 
@@ -172,30 +174,206 @@ public sealed class SynthAndBenchTests : IDisposable
         using var doc = JsonDocument.Parse(stdout);
         var r = doc.RootElement;
         Assert.Equal(1, r.GetProperty("threads").GetInt32());
-        Assert.Equal(16, r.GetProperty("n_prompt").GetInt32());
-        Assert.Equal(4, r.GetProperty("n_gen").GetInt32());
-        foreach (string key in new[] { "pp_tokens_per_second", "tg_tokens_per_second" })
+        Assert.Equal(2, r.GetProperty("repetitions").GetInt32());
+        var results = r.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(2, results.Length);
+        Assert.Equal(("pp", 16, 0, 0), Shape(results[0]));
+        Assert.Equal(("tg", 0, 4, 0), Shape(results[1]));
+        foreach (var result in results)
         {
-            var s = r.GetProperty(key);
+            // Left to the engine's default when no cache type is asked for.
+            Assert.Equal(KvCacheFormat.Name(KvCacheFormat.DefaultKeyType), result.GetProperty("type_k").GetString());
+            Assert.Equal(KvCacheFormat.Name(KvCacheFormat.DefaultValueType), result.GetProperty("type_v").GetString());
+        }
+        // One test of each kind: the top-level figures earlier versions printed are still there, equal to the results'.
+        Assert.Equal(results[0].GetProperty("tokens_per_second").GetRawText(), r.GetProperty("pp_tokens_per_second").GetRawText());
+        Assert.Equal(results[1].GetProperty("tokens_per_second").GetRawText(), r.GetProperty("tg_tokens_per_second").GetRawText());
+        foreach (var s in results.Select(x => x.GetProperty("tokens_per_second")))
+        {
             Assert.Equal(2, s.GetProperty("samples").GetArrayLength());
             Assert.True(s.GetProperty("mean").GetDouble() > 0);
             Assert.True(s.GetProperty("sd").GetDouble() >= 0);
         }
         Assert.True(r.GetProperty("peak_rss_bytes").GetInt64() > 1 << 20);
+        Assert.True(r.GetProperty("file_bytes").GetInt64() == new FileInfo(path).Length);
         // The kernel bodies that ran, so figures from different CPUs are not mixed up.
         Assert.StartsWith(Engine.Kernels.KernelPaths.Best.ToString(), r.GetProperty("kernels").GetString());
         Assert.True(r.GetProperty("load_seconds").GetDouble() > 0);
+    }
+
+    private static (string Test, int Prompt, int Gen, int Depth) Shape(JsonElement result) =>
+        (result.GetProperty("test").GetString()!, result.GetProperty("n_prompt").GetInt32(),
+         result.GetProperty("n_gen").GetInt32(), result.GetProperty("n_depth").GetInt32());
+
+    private static (string Key, string Value) Types(JsonElement result) =>
+        (result.GetProperty("type_k").GetString()!, result.GetProperty("type_v").GetString()!);
+
+    // Head dimension 64 (the micro model's is 16, too narrow for q8_0 blocks).
+    private static string TinyGguf => Fixtures.Path("qwen2-tiny", "gguf", "qwen2-tiny-q8_0.gguf");
+
+    [Fact]
+    public void BenchListsRunEveryCombinationInLlamaBenchOrder()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", TinyGguf, "-p", "8,4", "-n", "2", "-d", "0,24",
+            "--cache-type", "f16,q8_0", "-t", "1", "-r", "1", "-o", "json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        var expected = new List<(string, string, string, int, int, int)>();
+        foreach (string type in new[] { "f16", "q8_0" })
+            foreach (int d in new[] { 0, 24 })
+            {
+                expected.Add((type, type, "pp", 8, 0, d));
+                expected.Add((type, type, "pp", 4, 0, d));
+                expected.Add((type, type, "tg", 0, 2, d));
+            }
+        Assert.Equal(expected, results.Select(x => (Types(x).Key, Types(x).Value, Shape(x).Test, Shape(x).Prompt, Shape(x).Gen, Shape(x).Depth)));
+        Assert.All(results, x => Assert.True(x.GetProperty("tokens_per_second").GetProperty("mean").GetDouble() > 0));
+        // Several tests of a kind: no single top-level figure to pick.
+        Assert.False(doc.RootElement.TryGetProperty("pp_tokens_per_second", out _));
+        Assert.False(doc.RootElement.TryGetProperty("tg_tokens_per_second", out _));
+    }
+
+    [Fact]
+    public void BenchKeyAndValueListsMakeEveryPair()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", TinyGguf, "-p", "4", "-n", "0", "-ctk", "f16,q8_0", "-ctv", "bf16,q4_0",
+            "-t", "1", "-r", "1", "--json");
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var results = doc.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(new[] { ("f16", "bf16"), ("f16", "q4_0"), ("q8_0", "bf16"), ("q8_0", "q4_0") }, results.Select(Types));
+        Assert.All(results, x => Assert.Equal(("pp", 4, 0, 0), Shape(x)));
+        // -n 0 skips generation; the one prompt size is still one test per pair, so no top-level figure.
+        Assert.False(doc.RootElement.TryGetProperty("pp_tokens_per_second", out _));
+    }
+
+    [Fact]
+    public void EveryRunStartsOnTopOfTheDepthAndAddsItsTokens()
+    {
+        using var model = LoadedModel.Load(TinyGguf, threads: 1);
+        // A depth above one fill batch, so the fill takes several forward passes.
+        int depth = BenchRunner.FillBatch + 88;
+        var tests = BenchTest.Plan([(KvCacheType.F16, KvCacheType.Q8_0)], [depth, 8], [8], [3]);
+        var runs = new List<(string Label, int Before, int After)>();
+        var runner = new BenchRunner(model.Transformer, 2, new Random(1), TextWriter.Null)
+        {
+            AfterRun = (test, before, after) => runs.Add((test.Label, before, after)),
+        };
+        var results = runner.Run(tests);
+
+        Assert.Equal(new[] { $"pp8 @ d{depth}", $"tg3 @ d{depth}", "pp8 @ d8", "tg3 @ d8" }, results.Select(r => r.Test.Label));
+        Assert.All(results, r => Assert.Equal(2, r.TokensPerSecond.Samples.Length));
+        // The warm-up and both repetitions of every test begin at the depth and end that many tokens further on.
+        var expected = new[] { ($"pp8 @ d{depth}", depth, depth + 8), ($"tg3 @ d{depth}", depth, depth + 3), ("pp8 @ d8", 8, 16), ("tg3 @ d8", 8, 11) }
+            .SelectMany(x => Enumerable.Repeat(x, 3));
+        Assert.Equal(expected, runs);
+    }
+
+    [Fact]
+    public void BenchMeasuresAtTheLastDepthTheContextHoldsAndRefusesOneMore()
+    {
+        // The micro model's context is 4096 positions.
+        var fits = CliRunner.Run("bench", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "8", "-n", "0", "-d", "4088", "-t", "1", "-r", "1", "--json");
+        Assert.True(fits.ExitCode == 0, fits.Err);
+        using (var doc = JsonDocument.Parse(fits.Out))
+            Assert.Equal(("pp", 8, 0, 4088), Shape(doc.RootElement.GetProperty("results")[0]));
+
+        var (code, stdout, stderr) = CliRunner.Run("bench", Fixtures.Path("qwen2-micro", "gguf", "qwen2-micro-f32.gguf"), "-p", "8", "-n", "2", "-d", "0,4089", "-r", "1");
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains("pp8 @ d4089 needs 4097 positions", stderr);
+        Assert.Contains("context of 4096", stderr);
+    }
+
+    [Fact]
+    public void BenchCsvHasOneRowPerTestWithItsSamples()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", TinyGguf, "-p", "8", "-n", "2", "-d", "0,16", "-t", "1", "-r", "3", "-o", "csv");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        string[] header = lines[0].Split(',');
+        Assert.Equal(5, lines.Length);
+        int test = Array.IndexOf(header, "test"), depth = Array.IndexOf(header, "n_depth"), samples = Array.IndexOf(header, "tps_samples");
+        int prompt = Array.IndexOf(header, "n_prompt"), mean = Array.IndexOf(header, "tps_mean");
+        Assert.True(test >= 0 && depth >= 0 && samples >= 0 && prompt >= 0 && mean >= 0, lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.All(rows, row => Assert.Equal(header.Length, row.Length));
+        Assert.Equal(new[] { "pp", "tg", "pp", "tg" }, rows.Select(row => row[test]));
+        Assert.Equal(new[] { "0", "0", "16", "16" }, rows.Select(row => row[depth]));
+        Assert.Equal(new[] { "8", "0", "8", "0" }, rows.Select(row => row[prompt]));
+        foreach (var row in rows)
+        {
+            double[] xs = row[samples].Split(';').Select(x => double.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(3, xs.Length);
+            Assert.Equal(xs.Average(), double.Parse(row[mean], System.Globalization.CultureInfo.InvariantCulture), 6);
+        }
+    }
+
+    [Fact]
+    public void BenchMarkdownIsATableWithADepthColumn()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("bench", TinyGguf, "-p", "8", "-n", "2", "-d", "16", "-ctk", "q8_0", "-t", "1", "-r", "1", "-o", "md");
+        Assert.True(code == 0, stderr);
+        string[] lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("| model | size | params | threads | type_k | type_v | test | depth | t/s |", lines[0]);
+        Assert.Matches(@"^\|( -{3}:? \|){9}$", lines[1]);
+        string[] pp = lines[2].Split('|', StringSplitOptions.TrimEntries)[1..^1];
+        string[] tg = lines[3].Split('|', StringSplitOptions.TrimEntries)[1..^1];
+        Assert.Equal(["qwen2-tiny-q8_0.gguf", "1", "q8_0", KvCacheFormat.Name(KvCacheFormat.DefaultValueType), "pp8 @ d16", "16"],
+            [pp[0], pp[3], pp[4], pp[5], pp[6], pp[7]]);
+        Assert.Equal("tg2 @ d16", tg[6]);
+        Assert.Matches(@"^\d+\.\d\d ± \d+\.\d\d$", pp[8]);
+        Assert.Equal("", lines[4]);
+        Assert.StartsWith("load ", lines[5]);
     }
 
     [Fact]
     public void BenchTablePrintsPromptAndGenerationRows()
     {
         string path = Synth("q4_0");
-        var (code, stdout, stderr) = CliRunner.Run("bench", path, "-p", "8", "-n", "2", "-r", "1");
+        var (code, stdout, stderr) = CliRunner.Run("bench", path, "-p", "8", "-n", "2", "-d", "0,8", "-r", "1");
         Assert.True(code == 0, stderr);
-        Assert.Contains("pp8", stdout);
-        Assert.Contains("tg2", stdout);
+        Assert.Contains("pp8 ", stdout);
+        Assert.Contains("tg2 ", stdout);
+        Assert.Contains("pp8 @ d8", stdout);
+        Assert.Contains("tg2 @ d8", stdout);
+        Assert.Contains("type_k", stdout);
         Assert.Contains("peak resident memory", stdout);
+    }
+
+    [Theory]
+    [InlineData("-p", "16,x", "-p: 'x' (item 2 of '16,x') is not a token count")]
+    [InlineData("-n", "4,,8", "-n: item 2 of '4,,8' is empty")]
+    [InlineData("-d", "0,-5", "-d: '-5' (item 2 of '0,-5') is not a token count")]
+    [InlineData("-d", "99999999999", "-d: '99999999999' (item 1 of '99999999999') is not a token count")]
+    [InlineData("--cache-type", "f16,q9", "--cache-type must be one of f32, f16, bf16, q8_0, q4_0, found 'q9'")]
+    [InlineData("-ctk", "q8_0,zz", "--cache-type-k must be one of f32, f16, bf16, q8_0, q4_0, found 'zz'")]
+    [InlineData("-ctv", "f16,", "--cache-type-v: item 2 of 'f16,' is empty")]
+    [InlineData("-o", "xml", "-o must be one of table, csv, json, md, found 'xml'")]
+    public void BenchRefusesABadListItemInOneLine(string flag, string value, string message)
+    {
+        var args = new List<string> { "bench", Fixtures.Path("qwen2-micro", "hf"), "-r", "1", flag, value };
+        if (flag != "-p") args.AddRange(["-p", "4"]);
+        if (flag != "-n") args.AddRange(["-n", "1"]);
+        var (code, stdout, stderr) = CliRunner.Run([.. args]);
+        Assert.Equal(1, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.TrimEnd().Split('\n'));
+        Assert.Contains(message, stderr);
+    }
+
+    [Fact]
+    public void BenchRefusesNothingToMeasureAndConflictingOutputs()
+    {
+        string model = Fixtures.Path("qwen2-micro", "hf");
+        var nothing = CliRunner.Run("bench", model, "-p", "0", "-n", "0,0");
+        Assert.Equal(1, nothing.ExitCode);
+        Assert.Contains("nothing to measure", nothing.Err);
+        var both = CliRunner.Run("bench", model, "-p", "4", "-n", "1", "--json", "-o", "csv");
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("--json and -o csv", both.Err);
     }
 
     [Theory]

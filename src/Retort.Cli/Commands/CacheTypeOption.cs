@@ -38,6 +38,25 @@ internal sealed class CacheTypeOption
         return (key, value);
     }
 
+    /// <summary>
+    /// Every (key, value) pair the lists ask for, as llama-bench reads -ctk/-ctv: the cartesian product
+    /// of the key list and the value list, where a side not given takes the --cache-type list (or the
+    /// default); --cache-type alone gives each of its types for both keys and values.
+    /// </summary>
+    public IReadOnlyList<(KvCacheType Key, KvCacheType Value)> ReadLists(ParseResult result)
+    {
+        string? both = result.GetValue(_both), k = result.GetValue(_keys), v = result.GetValue(_values);
+        var bothTypes = both != null ? ParseList(both, "--cache-type") : null;
+        if (k == null && v == null)
+            return bothTypes?.Select(t => (t, t)).ToArray() ?? [(KvCacheFormat.DefaultKeyType, KvCacheFormat.DefaultValueType)];
+        var keyTypes = k != null ? ParseList(k, "--cache-type-k") : bothTypes ?? [KvCacheFormat.DefaultKeyType];
+        var valueTypes = v != null ? ParseList(v, "--cache-type-v") : bothTypes ?? [KvCacheFormat.DefaultValueType];
+        return [.. keyTypes.SelectMany(key => valueTypes.Select(value => (key, value)))];
+    }
+
+    private static IReadOnlyList<KvCacheType> ParseList(string text, string option) =>
+        [.. CommaList.Items(text, option).Select(item => KvCacheFormat.Parse(item, option))];
+
     /// <summary>Sets the types on the model's transformer, checked against its head dimension.</summary>
     public static void Apply(Retort.Engine.Model.Transformer transformer, (KvCacheType Key, KvCacheType Value) types)
     {
