@@ -54,7 +54,7 @@ public sealed record SamplingOptions
 
     /// <summary>
     /// The default nudge. Budget forcing (Muennighoff et al., s1, 2025) closes the thinking with the
-    /// end-of-thinking delimiter; Qwen3's guide for thinking budgets adds a sentence first ("Considering the
+    /// end-of-thinking delimiter; the Qwen3 technical report's thinking budget adds a sentence first ("Considering the
     /// limited time by the user, I have to give the solution based on the thinking directly now."), which
     /// lets the model end on a conclusion instead of a cut-off thought. This is that sentence made short and
     /// neutral, in R1's first person: a dozen tokens, and it points the model at what it has already worked out.
