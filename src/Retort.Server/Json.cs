@@ -165,7 +165,7 @@ internal static class Json
         return $"line {line}, byte {offset - lineStart + 1}";
     }
 
-    private static string Shorten(string value) => value.Length <= 100 ? value : value[..100] + "…";
+    public static string Shorten(string value) => value.Length <= 100 ? value : value[..100] + "…";
 
     public static string? String(JsonObject o, string name)
     {
@@ -235,7 +235,7 @@ internal static class Json
     private static ApiException WrongType(string name, string expected, JsonNode found) =>
         new(400, $"'{name}' must be {expected}, found {Kind(found)}", code: "invalid_value", param: name);
 
-    private static string Kind(JsonNode node) => node.GetValueKind() switch
+    public static string Kind(JsonNode node) => node.GetValueKind() switch
     {
         JsonValueKind.String => "a string",
         JsonValueKind.Number => "a number",

@@ -109,9 +109,12 @@ internal static class OllamaEndpoints
 
     private static async Task Respond(HttpContext context, ServerState state, JsonObject body, Prompt prompt, string endpoint, bool chat)
     {
-        var options = ReadOptions(body, state);
+        var (think, thinkBudget) = ReadThink(body);
+        var options = ReadOptions(body, state, thinkBudget);
         bool stream = Json.Bool(body, "stream") ?? true;
-        bool think = body["think"] is JsonValue tv && (tv.TryGetValue(out bool b) ? b : tv.TryGetValue(out string? level) && level != "false");
+        // think true or a level: thinking and answer apart; false: the answer alone (Ollama asks the model not to
+        // think, here a budget of 0); absent: the text as the model wrote it, the reasoning between its tags.
+        bool apart = think == true, hidden = think == false;
         var ct = context.RequestAborted;
         var clock = Stopwatch.StartNew();
         var run = await state.Service.StartAsync(prompt, options, ct);
@@ -145,6 +148,9 @@ internal static class OllamaEndpoints
             o["prompt_eval_duration"] = Nanoseconds(r.PromptTime);
             o["eval_count"] = r.Tokens.Count;
             o["eval_duration"] = Nanoseconds(r.GenerationTime);
+            // Retort's fields: done_reason keeps Ollama's values, as a budget does not end the generation.
+            o["reasoning_tokens"] = r.ReasoningTokens;
+            o["reasoning_budget_exhausted"] = r.ReasoningBudgetExhausted;
             return o;
         }
 
@@ -154,7 +160,7 @@ internal static class OllamaEndpoints
             {
                 var r = await run.Completion;
                 state.LogGeneration(endpoint, prompt, r);
-                var final = think ? Final(r, r.Answer, r.Reasoning) : Final(r, TaggedText.Join(r), "");
+                var final = apart ? Final(r, r.Answer, r.Reasoning) : hidden ? Final(r, r.Answer, "") : Final(r, TaggedText.Join(r), "");
                 await Results.Json(final, Json.Options).ExecuteAsync(context);
                 return;
             }
@@ -162,13 +168,14 @@ internal static class OllamaEndpoints
             var tagged = new TaggedText();
             await foreach (var chunk in run.Chunks.ReadAllAsync(ct))
             {
-                var piece = !think ? Piece(tagged.Push(chunk), "", false)
+                if (hidden && chunk.Kind == TextKind.Reasoning) continue;
+                var piece = !apart && !hidden ? Piece(tagged.Push(chunk), "", false)
                     : chunk.Kind == TextKind.Reasoning ? Piece("", chunk.Text, false) : Piece(chunk.Text, "", false);
                 await Sse.LineAsync(context.Response, piece, ct);
             }
             var result = await run.Completion;
             state.LogGeneration(endpoint, prompt, result);
-            await Sse.LineAsync(context.Response, Final(result, think ? "" : tagged.Finish(), ""), ct);
+            await Sse.LineAsync(context.Response, Final(result, apart || hidden ? "" : tagged.Finish(), ""), ct);
         }
         finally
         {
@@ -176,7 +183,32 @@ internal static class OllamaEndpoints
         }
     }
 
-    private static SamplingOptions ReadOptions(JsonObject body, ServerState state)
+    private const string ThinkValues = "true, false or a level (low, medium, high; also none, minimal, xhigh, max)";
+
+    /// <summary>
+    /// Ollama's "think": true or false, or a level name (Ollama's low, medium and high for gpt-oss). Returns
+    /// whether thinking is shown (null: not said) and the budget it implies (false: 0; a level: its budget).
+    /// </summary>
+    private static (bool? Think, int? Budget) ReadThink(JsonObject body)
+    {
+        var n = body["think"];
+        if (n == null) return (null, null);
+        if (n is JsonValue v)
+        {
+            if (v.TryGetValue(out bool b)) return (b, b ? null : 0);
+            if (v.TryGetValue(out string? level))
+                return level switch
+                {
+                    "true" => (true, null),
+                    "false" => (false, 0),
+                    _ => (true, ServerState.LevelBudget(level, "think", ThinkValues)),
+                };
+        }
+        throw new ApiException(400, $"'think' must be {ThinkValues}, found {Json.Kind(n)}",
+            code: "invalid_value", param: "think");
+    }
+
+    private static SamplingOptions ReadOptions(JsonObject body, ServerState state, int? thinkBudget)
     {
         if (body["options"] is not (null or JsonObject))
             throw new ApiException(400, "'options' must be an object", code: "invalid_value", param: "options");
@@ -201,6 +233,8 @@ internal static class OllamaEndpoints
             // Not an Ollama option: Retort's, as on the OpenAI endpoints, for fixed-length runs.
             IgnoreEos = Json.Bool(o, "ignore_eos") ?? false,
         };
+        // Retort's options, as on the OpenAI endpoints: a budget in tokens wins over the one "think" implies.
+        options = state.WithReasoning(options, Json.Integer(o, "reasoning_budget"), thinkBudget, Json.String(o, "reasoning_nudge"));
         return ServerState.Checked(options, setting => setting switch
         {
             nameof(SamplingOptions.Temperature) => "temperature",
@@ -212,6 +246,8 @@ internal static class OllamaEndpoints
             nameof(SamplingOptions.FrequencyPenalty) => "frequency_penalty",
             nameof(SamplingOptions.MaxTokens) => "num_predict",
             nameof(SamplingOptions.StopStrings) => "stop",
+            nameof(SamplingOptions.ReasoningBudget) => "reasoning_budget",
+            nameof(SamplingOptions.ReasoningNudge) => "reasoning_nudge",
             _ => setting,
         });
     }

@@ -43,7 +43,7 @@ internal static class OpenAiEndpoints
                 state.LogGeneration("/v1/chat/completions", prompt, r);
                 var message = new JsonObject { ["role"] = "assistant", ["content"] = r.Answer };
                 if (r.Reasoning.Length > 0) message["reasoning_content"] = r.Reasoning;
-                await Results.Json(new JsonObject
+                var response = new JsonObject
                 {
                     ["id"] = id,
                     ["object"] = "chat.completion",
@@ -57,7 +57,9 @@ internal static class OpenAiEndpoints
                         ["finish_reason"] = ServerState.FinishName(r.FinishReason),
                     }),
                     ["usage"] = Usage(r),
-                }, Json.Options).ExecuteAsync(context);
+                };
+                MarkBudget(response, r);
+                await Results.Json(response, Json.Options).ExecuteAsync(context);
                 return;
             }
 
@@ -83,6 +85,7 @@ internal static class OpenAiEndpoints
             var result = await run.Completion;
             state.LogGeneration("/v1/chat/completions", prompt, result);
             var last = Chunk(new JsonObject(), ServerState.FinishName(result.FinishReason));
+            MarkBudget(last, result);
             last["usage"] = Usage(result);
             await Sse.EventAsync(context.Response, last, ct);
             await Sse.DoneAsync(context.Response, ct);
@@ -127,6 +130,7 @@ internal static class OpenAiEndpoints
                 var r = await run.Completion;
                 state.LogGeneration("/v1/completions", prompt, r);
                 var o = Body(r.Text, ServerState.FinishName(r.FinishReason));
+                MarkBudget(o, r);
                 o["usage"] = Usage(r);
                 await Results.Json(o, Json.Options).ExecuteAsync(context);
                 return;
@@ -138,6 +142,7 @@ internal static class OpenAiEndpoints
             var result = await run.Completion;
             state.LogGeneration("/v1/completions", prompt, result);
             var last = Body(tagged.Finish(), ServerState.FinishName(result.FinishReason));
+            MarkBudget(last, result);
             last["usage"] = Usage(result);
             await Sse.EventAsync(context.Response, last, ct);
             await Sse.DoneAsync(context.Response, ct);
@@ -155,7 +160,16 @@ internal static class OpenAiEndpoints
         ["total_tokens"] = r.PromptTokens.Count + r.Tokens.Count,
         // OpenAI's field for prompt caching: here the prefix found in the slot's KV cache.
         ["prompt_tokens_details"] = new JsonObject { ["cached_tokens"] = r.ReusedPromptTokens },
+        // The tokens the model thought in (what a reasoning budget counts).
+        ["completion_tokens_details"] = new JsonObject { ["reasoning_tokens"] = r.ReasoningTokens },
     };
+
+    /// <summary>
+    /// Retort's field on the choice: the reasoning budget closed the thinking. finish_reason keeps OpenAI's values
+    /// (the official SDKs parse it as a fixed set and fail on others), and a budget does not end the generation anyway.
+    /// </summary>
+    private static void MarkBudget(JsonObject response, GenerationResult r) =>
+        response["choices"]![0]!["reasoning_budget_exhausted"] = r.ReasoningBudgetExhausted;
 
     private static List<EngineMessage> ReadMessages(JsonObject body, int max)
     {
@@ -205,6 +219,11 @@ internal static class OpenAiEndpoints
             // vLLM's and llama.cpp's extension: benchmarks and tests that need a fixed length.
             IgnoreEos = Json.Bool(body, "ignore_eos") ?? false,
         };
+        string? effort = Json.String(body, "reasoning_effort");
+        int? effortBudget = effort == null ? null
+            : ServerState.LevelBudget(effort, "reasoning_effort", "one of " + string.Join(", ", ReasoningEffort.Levels));
+        // Retort's own fields: a budget in tokens (it wins over reasoning_effort) and the nudge.
+        options = state.WithReasoning(options, Json.Integer(body, "reasoning_budget"), effortBudget, Json.String(body, "reasoning_nudge"));
         return ServerState.Checked(options, setting => setting switch
         {
             nameof(SamplingOptions.Temperature) => "temperature",
@@ -216,6 +235,8 @@ internal static class OpenAiEndpoints
             nameof(SamplingOptions.RepetitionPenalty) => "repetition_penalty",
             nameof(SamplingOptions.MaxTokens) => maxName,
             nameof(SamplingOptions.StopStrings) => "stop",
+            nameof(SamplingOptions.ReasoningBudget) => "reasoning_budget",
+            nameof(SamplingOptions.ReasoningNudge) => "reasoning_nudge",
             _ => setting,
         });
     }

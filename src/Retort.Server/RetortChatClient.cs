@@ -5,6 +5,8 @@ using Retort.Engine.Generation;
 using Retort.Engine.Loading;
 using Retort.Engine.Sampling;
 using EngineMessage = Retort.Engine.Templates.ChatMessage;
+using EffortLevels = Retort.Engine.Sampling.ReasoningEffort;
+using ReasoningEffort = Microsoft.Extensions.AI.ReasoningEffort;
 
 namespace Retort.Server;
 
@@ -115,6 +117,7 @@ public sealed class RetortChatClient : IChatClient
             Seed = options?.Seed is long seed ? unchecked((int)seed) : null,
             MaxTokens = Math.Min(options?.MaxOutputTokens ?? _service.ContextSize, _service.ContextSize),
             StopStrings = options?.StopSequences?.ToArray() ?? [],
+            ReasoningBudget = options?.Reasoning?.Effort is { } effort ? EffortBudget(effort) : null,
         };
         return StartOrExplain(list, sampling, ct);
     }
@@ -144,5 +147,14 @@ public sealed class RetortChatClient : IChatClient
         InputTokenCount = r.PromptTokens.Count,
         OutputTokenCount = r.Tokens.Count,
         TotalTokenCount = r.PromptTokens.Count + r.Tokens.Count,
+        ReasoningTokenCount = r.ReasoningTokens,
     };
+
+    /// <summary>Microsoft.Extensions.AI's effort levels are OpenAI's, so they take the budgets of the OpenAI endpoint.</summary>
+    private static int? EffortBudget(ReasoningEffort effort)
+    {
+        string level = effort == ReasoningEffort.ExtraHigh ? "xhigh" : effort.ToString().ToLowerInvariant();
+        return EffortLevels.TryBudget(level, out int budget) ? budget
+            : throw new RetortException($"reasoning effort {effort} has no budget here; expected one of {string.Join(", ", EffortLevels.Levels)}");
+    }
 }

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Retort.Engine;
 using Retort.Engine.Loading;
+using Retort.Engine.Sampling;
 
 namespace Retort.Server;
 
@@ -31,6 +32,8 @@ public sealed class RetortServer : IAsyncDisposable
         var address = ParseHost(options.Host);
         if (options.Port is < 0 or > 65535) throw new RetortException($"--port must be in 0..65535, found {options.Port}");
         _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
+        new SamplingOptions { ReasoningBudget = options.ReasoningBudget, ReasoningNudge = options.ReasoningNudge ?? SamplingOptions.DefaultReasoningNudge }
+            .Validate(setting => setting == nameof(SamplingOptions.ReasoningBudget) ? "--reasoning-budget" : "--reasoning-nudge");
         int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
         _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
 

@@ -15,6 +15,16 @@ public sealed record ServerOptions
     /// <summary>Context size of each slot; null: the model's, at most 4096.</summary>
     public int? ContextSize { get; init; }
 
+    /// <summary>
+    /// The reasoning budget of requests that set none (reasoning_budget, reasoning_effort, Ollama's think):
+    /// tokens of thinking before the engine closes the think block. Null or -1: no limit; 0: no thinking.
+    /// </summary>
+    public int? ReasoningBudget { get; init; }
+
+    /// <summary>The text written before the closing tag when a budget ends the thinking; null: the engine's
+    /// (<see cref="Retort.Engine.Sampling.SamplingOptions.DefaultReasoningNudge"/>).</summary>
+    public string? ReasoningNudge { get; init; }
+
     /// <summary>When set, every endpoint but /health and the chat page needs "Authorization: Bearer KEY".</summary>
     public string? ApiKey { get; init; }
 

@@ -24,6 +24,7 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
     public void LogGeneration(string endpoint, Prompt prompt, GenerationResult r)
     {
         Log($"{endpoint}: {r.PromptTokens.Count} prompt tokens ({r.ReusedPromptTokens} reused), {r.Tokens.Count} generated, " +
+            $"{r.ReasoningTokens} reasoning{(r.ReasoningBudgetExhausted ? " (ended by the budget)" : "")}, " +
             $"finish {r.FinishReason.ToString().ToLowerInvariant()}, {(r.PromptTime + r.GenerationTime).TotalMilliseconds:F0} ms");
         if (Options.LogPrompts) Log($"{endpoint}: prompt {Escape(prompt.Text)}\n{endpoint}: output {Escape(r.Text)}");
     }
@@ -47,6 +48,21 @@ internal sealed class ServerState(InferenceService service, ServerOptions option
                 code: "invalid_value", param: name);
         return requested.Value;
     }
+
+    /// <summary>
+    /// A request's reasoning settings over the server's: its own budget first, then the budget of the level
+    /// it named (reasoning_effort, think), then --reasoning-budget; its nudge, else --reasoning-nudge, else the engine's.
+    /// </summary>
+    public SamplingOptions WithReasoning(SamplingOptions options, int? budget, int? levelBudget, string? nudge) => options with
+    {
+        ReasoningBudget = budget ?? levelBudget ?? Options.ReasoningBudget,
+        ReasoningNudge = nudge ?? Options.ReasoningNudge ?? options.ReasoningNudge,
+    };
+
+    /// <summary>A level name (reasoning_effort, think) as its budget; anything else is a 400 naming the field and the levels.</summary>
+    public static int LevelBudget(string level, string field, string expected) =>
+        ReasoningEffort.TryBudget(level, out int budget) ? budget
+            : throw new ApiException(400, $"'{field}' must be {expected}, found '{Json.Shorten(level)}'", code: "invalid_value", param: field);
 
     /// <summary>The engine's range checks on a request's sampling settings, as a 400 naming the request's own field.</summary>
     public static SamplingOptions Checked(SamplingOptions options, Func<string, string> field)

@@ -35,6 +35,27 @@ public sealed class ChatClientTests(ServerFixture fixture)
     }
 
     [Fact]
+    public async Task Reasoning_effort_sets_the_budget_and_usage_counts_the_reasoning()
+    {
+        using IChatClient client = new RetortChatClient(fixture.Model, contextSize: 256);
+        ChatMessage[] messages = [new(ChatRole.User, "hi")];
+        var none = await client.GetResponseAsync(messages, new ChatOptions
+        {
+            MaxOutputTokens = 20, Temperature = 0, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.None },
+        });
+        Assert.Equal(0, none.Usage!.ReasoningTokenCount);
+        Assert.Empty(none.Messages.Single().Contents.OfType<TextReasoningContent>());
+
+        // "low" is 1,024 tokens: 12 tokens of output are all thinking unless the model closes it itself.
+        var low = await client.GetResponseAsync(messages, new ChatOptions
+        {
+            MaxOutputTokens = 12, Temperature = 0, Reasoning = new ReasoningOptions { Effort = ReasoningEffort.Low },
+        });
+        Assert.InRange(low.Usage!.ReasoningTokenCount!.Value, 1, 12);
+        Assert.NotEmpty(low.Messages.Single().Contents.OfType<TextReasoningContent>());
+    }
+
+    [Fact]
     public async Task Stopping_a_stream_early_frees_the_slot_for_the_next_call()
     {
         using IChatClient client = new RetortChatClient(fixture.Model, parallel: 1, contextSize: 256);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Retort.Cli.Commands;
 using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Sampling;
@@ -47,6 +48,7 @@ internal sealed class ChatRepl(CliIo io, ChatSession session, SamplingOptions op
                 var token = cancel.Begin();
                 var result = session.Send(line, _options, printer.Print, token);
                 printer.End();
+                if (result.ReasoningBudgetExhausted) io.Out.WriteLine($"[thinking ended at the reasoning budget of {_options.ReasoningBudget} tokens]");
                 if (result.FinishReason == FinishReason.Cancelled) io.Out.WriteLine("[stopped]");
                 else if (result.FinishReason == FinishReason.Length) io.Out.WriteLine("[answer cut at the token limit]");
             }
@@ -77,6 +79,8 @@ internal sealed class ChatRepl(CliIo io, ChatSession session, SamplingOptions op
             case "/help" or "/?":
                 io.Out.WriteLine("""
                     /set temperature|top_p|top_k|min_p|repeat_penalty|frequency_penalty|presence_penalty|seed|max_tokens VALUE
+                    /set reasoning_budget N   most tokens of thinking (0: none, -1: no limit)
+                    /set reasoning_nudge TEXT text written before </think> at the budget (\n: line break; no text: none)
                     /set system TEXT     set the system prompt (/set system with no text removes it)
                     /set think|nothink   show or hide the reasoning
                     /show                print the current settings
@@ -88,7 +92,8 @@ internal sealed class ChatRepl(CliIo io, ChatSession session, SamplingOptions op
                 io.Out.WriteLine($"temperature {_options.Temperature}, top_p {_options.TopP}, top_k {_options.TopK}, min_p {_options.MinP}, " +
                                  $"repeat_penalty {_options.RepetitionPenalty}, frequency_penalty {_options.FrequencyPenalty}, " +
                                  $"presence_penalty {_options.PresencePenalty}, seed {(_options.Seed?.ToString() ?? "random")}, " +
-                                 $"max_tokens {_options.MaxTokens}, thinking {(_hideThinking ? "hidden" : "shown")}, " +
+                                 $"max_tokens {_options.MaxTokens}, reasoning_budget {(_options.HasReasoningBudget ? _options.ReasoningBudget!.Value.ToString(CultureInfo.InvariantCulture) : "no limit")}, " +
+                                 $"reasoning_nudge \"{ReasoningOptionSet.Escape(_options.ReasoningNudge)}\", thinking {(_hideThinking ? "hidden" : "shown")}, " +
                                  $"system {(session.SystemPrompt ?? "none")}, context {session.Generator.Cache.Capacity} tokens " +
                                  $"({session.Generator.Cache.Length} used)");
                 return true;
@@ -126,6 +131,8 @@ internal sealed class ChatRepl(CliIo io, ChatSession session, SamplingOptions op
             "presence_penalty" => _options with { PresencePenalty = F() },
             "seed" => _options with { Seed = I() },
             "max_tokens" or "num_predict" => _options with { MaxTokens = I() },
+            "reasoning_budget" => _options with { ReasoningBudget = I() },
+            "reasoning_nudge" => _options with { ReasoningNudge = ReasoningOptionSet.Unescape(value) },
             _ => _options,
         };
         switch (name)

@@ -94,6 +94,8 @@ internal static class RunCommand
                 ["reasoning"] = r.Reasoning,
                 ["answer"] = r.Answer,
                 ["finish_reason"] = r.FinishReason.ToString().ToLowerInvariant(),
+                ["reasoning_tokens"] = r.ReasoningTokens,
+                ["reasoning_budget_exhausted"] = r.ReasoningBudgetExhausted,
                 ["timings"] = new Dictionary<string, double>
                 {
                     ["load_ms"] = Math.Round(loadTime.TotalMilliseconds, 3),

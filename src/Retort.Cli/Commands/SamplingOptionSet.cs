@@ -3,7 +3,7 @@ using Retort.Engine.Sampling;
 
 namespace Retort.Cli.Commands;
 
-/// <summary>The sampling flags of <c>run</c>, mapped onto <see cref="SamplingOptions"/>.</summary>
+/// <summary>The sampling flags of <c>run</c> (with the reasoning budget), mapped onto <see cref="SamplingOptions"/>.</summary>
 internal sealed class SamplingOptionSet
 {
     private static readonly SamplingOptions Defaults = new();
@@ -20,11 +20,13 @@ internal sealed class SamplingOptionSet
     private readonly Option<int> _maxTokens = new("--max-tokens", "-n") { Description = "most tokens to generate", DefaultValueFactory = _ => Defaults.MaxTokens };
     private readonly Option<string[]> _stop = new("--stop") { Description = "stop when this text appears (repeatable)", AllowMultipleArgumentsPerToken = false };
     private readonly Option<bool> _ignoreEos = new("--ignore-eos") { Description = "keep generating past end-of-sequence tokens" };
+    private readonly ReasoningOptionSet _reasoning = new();
 
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { _temperature, _topK, _topP, _minP, _repeat, _frequency, _presence, _seed, _maxTokens, _stop, _ignoreEos })
             command.Options.Add(o);
+        _reasoning.AddTo(command);
     }
 
     public SamplingOptions Read(ParseResult r)
@@ -42,6 +44,8 @@ internal sealed class SamplingOptionSet
             MaxTokens = r.GetValue(_maxTokens),
             StopStrings = r.GetValue(_stop) ?? [],
             IgnoreEos = r.GetValue(_ignoreEos),
+            ReasoningBudget = _reasoning.Budget(r),
+            ReasoningNudge = _reasoning.Nudge(r) ?? Defaults.ReasoningNudge,
         };
         // The engine checks the ranges; the message names the flag the user typed.
         options.Validate(setting => setting switch
@@ -55,7 +59,7 @@ internal sealed class SamplingOptionSet
             nameof(SamplingOptions.PresencePenalty) => "--presence-penalty",
             nameof(SamplingOptions.MaxTokens) => "--max-tokens",
             nameof(SamplingOptions.StopStrings) => "--stop",
-            _ => setting,
+            _ => ReasoningOptionSet.FlagOf(setting) ?? setting,
         });
         return options;
     }

@@ -32,10 +32,13 @@ internal sealed class ServerOptionSet
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private readonly ReasoningOptionSet _reasoning = new("; the default of requests that set no budget of their own");
+
     public void AddTo(Command command)
     {
         foreach (var o in new Option[] { _host, _port, _parallel, _ctx, _apiKey, _logPrompts, _queue, _allowedHost, _corsOrigin })
             command.Options.Add(o);
+        _reasoning.AddTo(command);
     }
 
     public ServerOptions Read(ParseResult r) => new()
@@ -49,5 +52,7 @@ internal sealed class ServerOptionSet
         QueueLength = r.GetValue(_queue),
         AllowedHosts = r.GetValue(_allowedHost) ?? [],
         CorsOrigins = r.GetValue(_corsOrigin) ?? [],
+        ReasoningBudget = _reasoning.Budget(r),
+        ReasoningNudge = _reasoning.Nudge(r),
     };
 }

@@ -17,7 +17,20 @@ public sealed record GenerationResult
 
     public required string Answer { get; init; }
 
+    /// <summary>Why it ended. A reasoning budget does not end a generation (the answer follows), so it is no
+    /// reason of its own: see <see cref="ReasoningBudgetExhausted"/>.</summary>
     public required FinishReason FinishReason { get; init; }
+
+    /// <summary>Tokens the model sampled inside its think block: what <see cref="Sampling.SamplingOptions.ReasoningBudget"/>
+    /// counts (the tokens that open and close the block and the forced nudge are not counted).</summary>
+    public int ReasoningTokens { get; init; }
+
+    /// <summary>
+    /// The reasoning budget ended the thinking: the engine wrote the nudge and the closing tag (they are in
+    /// <see cref="Tokens"/>) and the model answered from there. False when the model closed its thinking itself,
+    /// or when the token limit came first (then <see cref="FinishReason"/> is Length with the block still open).
+    /// </summary>
+    public bool ReasoningBudgetExhausted { get; init; }
 
     public required TimeSpan PromptTime { get; init; }
 

@@ -11,7 +11,9 @@ namespace Retort.Engine.Generation;
 /// <summary>
 /// What happens to one sequence between forward passes, once its prompt is in the cache: sample the
 /// next token from its logits, check end-of-sequence, stop strings, the token limit and the context,
-/// and release the text that is now certain (split into reasoning and answer). It does not run the
+/// and release the text that is now certain (split into reasoning and answer). When the reasoning budget
+/// is spent it writes the nudge and the closing tag in the model's place, one token per step, exactly as
+/// if they had been sampled (so the cache holds them and the answer follows from them). It does not run the
 /// model, so a <see cref="Generator"/> can drive one sequence and a server's scheduler many at once
 /// (one batched forward pass per step), with the same result.
 /// </summary>
@@ -25,6 +27,9 @@ internal sealed class SequenceGeneration
     private readonly TokenStreamDecoder _decoder;
     private readonly StopStringFilter _stops;
     private readonly ReasoningSplitter _splitter;
+    private readonly ThinkingBudget _thinking;
+    private int[]? _forced;
+    private int _forcedAt;
     private readonly List<int> _generated;
     private readonly List<int> _history;
     private readonly StringBuilder _text = new();
@@ -43,6 +48,7 @@ internal sealed class SequenceGeneration
         _decoder = new TokenStreamDecoder(model.Tokenizer);
         _stops = new StopStringFilter(options.StopStrings);
         _splitter = new ReasoningSplitter(startsInReasoning);
+        _thinking = new ThinkingBudget(model.Tokenizer, options, startsInReasoning);
         int room = Math.Max(0, Math.Min(options.MaxTokens, cache.Capacity - prompt.Count + 1));
         _generated = new List<int>(room);
         // Sized up front so that adding a token never reallocates (the penalties read it every step).
@@ -60,22 +66,52 @@ internal sealed class SequenceGeneration
 
     /// <summary>
     /// Takes the logits of the last token run (modified in place by the penalties) and samples the next
-    /// token. Returns true when the sequence goes on: <see cref="NextToken"/> must then be run through
-    /// the model and its logits passed here; false when it has ended (see <see cref="Finish"/>).
+    /// token, or takes the next forced one (the logits are then not needed). Returns true when the sequence
+    /// goes on: <see cref="NextToken"/> must then be run through the model and its logits passed here; false
+    /// when it has ended (see <see cref="Finish"/>).
     /// </summary>
     public bool Step(Span<float> logits)
     {
         if (Finish != null) throw new InvalidOperationException("the sequence has already ended");
-        if (_generated.Count >= _options.MaxTokens) return End(FinishReason.Length);
-        int next = _sampler.Sample(logits, CollectionsMarshal.AsSpan(_history));
-        if (!_options.IgnoreEos && _model.EndOfSequenceTokens.Contains(next)) return End(FinishReason.Stop);
+        if (_forced == null && _thinking.Reached && !StartForcing()) return false;
+        bool forced = _forced != null && _forcedAt < _forced.Length;
+        int next;
+        if (forced) next = _forced![_forcedAt++];
+        else
+        {
+            if (_generated.Count >= _options.MaxTokens) return End(FinishReason.Length);
+            next = _sampler.Sample(logits, CollectionsMarshal.AsSpan(_history));
+            if (!_options.IgnoreEos && _model.EndOfSequenceTokens.Contains(next)) return End(FinishReason.Stop);
+        }
         _generated.Add(next);
         _history.Add(next);
-        Release(_stops.Push(_decoder.Push(next)));
+        string piece = _decoder.Push(next);
+        _thinking.Observe(piece, sampled: !forced);
+        // Stop strings are the model's to write: the forced text goes past them.
+        Release(forced ? piece : _stops.Push(piece));
         if (_stops.Stopped) return End(FinishReason.Stop);
         // The token has no room in the cache: it is the last one.
         if (_generated.Count >= _options.MaxTokens || _cache.Length >= _cache.Capacity) return End(FinishReason.Length);
         NextToken = next;
+        return true;
+    }
+
+    /// <summary>
+    /// The budget is spent: prepares the forced tokens, or ends the sequence (false) when they would leave
+    /// no room for a single token of answer in the token limit or the context.
+    /// </summary>
+    private bool StartForcing()
+    {
+        int[] forced = _thinking.ForcedTokens();
+        int room = Math.Min(_options.MaxTokens - _generated.Count, _cache.Capacity - _cache.Length);
+        if (forced.Length >= room) return End(FinishReason.Length);
+        // What the decoder and the stop strings hold back comes before the forced text (a character cut at
+        // the budget becomes U+FFFD); a stop string can end there, but not run on into the forced text.
+        Release(_stops.Push(_decoder.Flush()));
+        if (_stops.Stopped) return End(FinishReason.Stop);
+        Release(_stops.Flush());
+        _forced = forced;
+        _thinking.MarkExhausted();
         return true;
     }
 
@@ -93,6 +129,8 @@ internal sealed class SequenceGeneration
         Text = _text.ToString(),
         Reasoning = _splitter.Reasoning,
         Answer = _splitter.Answer,
+        ReasoningTokens = _thinking.ReasoningTokens,
+        ReasoningBudgetExhausted = _thinking.Exhausted,
         FinishReason = Finish ?? throw new InvalidOperationException("the sequence has not ended"),
         PromptTime = promptTime,
         GenerationTime = _clock.Elapsed,

@@ -41,6 +41,32 @@ public sealed record SamplingOptions
     /// <summary>Keep generating past end-of-sequence tokens (benchmarks, reference continuations).</summary>
     public bool IgnoreEos { get; init; }
 
+    /// <summary>
+    /// The most tokens the model may generate inside its think block (a prompt that ends in an open
+    /// &lt;think&gt;, as R1 templates do, or a block the model opens itself). When they are reached the engine
+    /// writes <see cref="ReasoningNudge"/> and the closing tag in the model's place and the model goes on to
+    /// answer. 0: no thinking at all (the block is closed at once, without the nudge); null or -1: no limit.
+    /// </summary>
+    public int? ReasoningBudget { get; init; }
+
+    /// <summary>Written before the closing tag when the budget ends the thinking; empty: the tag alone.</summary>
+    public string ReasoningNudge { get; init; } = DefaultReasoningNudge;
+
+    /// <summary>
+    /// The default nudge. Budget forcing (Muennighoff et al., s1, 2025) closes the thinking with the
+    /// end-of-thinking delimiter; the Qwen3 technical report's thinking budget adds a sentence first ("Considering the
+    /// limited time by the user, I have to give the solution based on the thinking directly now."), which
+    /// lets the model end on a conclusion instead of a cut-off thought. This is that sentence made short and
+    /// neutral, in R1's first person: a dozen tokens, and it points the model at what it has already worked out.
+    /// </summary>
+    public const string DefaultReasoningNudge = "\n\nI have to give the answer now, based on my thinking so far.\n";
+
+    /// <summary>The nudge is written into every budget-ended sequence: its length bounds that cost.</summary>
+    public const int MaxReasoningNudgeLength = 1024;
+
+    /// <summary>True when a budget applies (<see cref="ReasoningBudget"/> is 0 or more).</summary>
+    public bool HasReasoningBudget => ReasoningBudget is >= 0;
+
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0f, TopP = 1f };
 
     /// <summary>
@@ -101,6 +127,15 @@ public sealed record SamplingOptions
         foreach (string stop in StopStrings)
             if (stop.Length > MaxStopStringLength)
                 return (nameof(StopStrings), $"{nameOf(nameof(StopStrings))} has a string of {stop.Length} characters, at most {MaxStopStringLength}");
+        if (ReasoningBudget < -1)
+            return (nameof(ReasoningBudget), $"{nameOf(nameof(ReasoningBudget))} must be a number of tokens ≥ 0 (0: no thinking) or -1 (no limit), found {ReasoningBudget}");
+        if (ReasoningNudge is null) return (nameof(ReasoningNudge), $"{nameOf(nameof(ReasoningNudge))} must be a text (empty for none), found null");
+        if (ReasoningNudge.Length > MaxReasoningNudgeLength)
+            return (nameof(ReasoningNudge), $"{nameOf(nameof(ReasoningNudge))} has {ReasoningNudge.Length} characters, at most {MaxReasoningNudgeLength}");
+        // The nudge is reasoning text: a tag in it would end (or restart) the block before the engine's own closing tag.
+        foreach (string tag in (string[])[Generation.ReasoningSplitter.OpenTag, Generation.ReasoningSplitter.CloseTag])
+            if (ReasoningNudge.Contains(tag, StringComparison.Ordinal))
+                return (nameof(ReasoningNudge), $"{nameOf(nameof(ReasoningNudge))} must not contain the tag {tag} (the engine writes the closing tag itself), found one in it");
         return (null, null);
     }
 
@@ -115,6 +150,8 @@ public sealed record SamplingOptions
         nameof(PresencePenalty) => "presence penalty",
         nameof(MaxTokens) => "max tokens",
         nameof(StopStrings) => "stop",
+        nameof(ReasoningBudget) => "reasoning budget",
+        nameof(ReasoningNudge) => "reasoning nudge",
         _ => property,
     };
 }
