@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Retort.Engine;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 
 namespace Retort.Server;
 
@@ -31,8 +32,9 @@ public sealed class RetortServer : IAsyncDisposable
         var address = ParseHost(options.Host);
         if (options.Port is < 0 or > 65535) throw new RetortException($"--port must be in 0..65535, found {options.Port}");
         _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
-        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
-        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
+        if (options.Parallel < 1) throw new RetortException($"--parallel must be at least 1, found {options.Parallel}");
+        var plan = ContextPlan.For(model, options.ContextSize ?? 0, options.KvBudgetBytes);
+        _state = new ServerState(new InferenceService(model, options.Parallel, plan, options.QueueLength), options, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The server logs its own lines (without prompt text unless asked); the framework's would be noise.
@@ -60,6 +62,10 @@ public sealed class RetortServer : IAsyncDisposable
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         string first = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(first.EndsWith('/') ? first : first + "/");
+        var plan = _state.Service.Plan;
+        if (plan.Warning != null) _state.Log(plan.Warning);
+        _state.Log(plan.Statement);
+        _state.Log(plan.SharedStatement(_state.Options.Parallel));
         _state.Log($"listening on {BaseAddress} ({_state.Service.ModelId}, {_state.Options.Parallel} slot(s), context {_state.Service.ContextSize})");
     }
 
