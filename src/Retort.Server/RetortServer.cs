@@ -32,7 +32,6 @@ public sealed class RetortServer : IAsyncDisposable
         var address = ParseHost(options.Host);
         if (options.Port is < 0 or > 65535) throw new RetortException($"--port must be in 0..65535, found {options.Port}");
         _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
-        if (options.Parallel < 1) throw new RetortException($"--parallel must be at least 1, found {options.Parallel}");
         var plan = ContextPlan.For(model, options.ContextSize ?? 0, options.KvBudgetBytes);
         _state = new ServerState(new InferenceService(model, options.Parallel, plan, options.QueueLength), options, log);
 
