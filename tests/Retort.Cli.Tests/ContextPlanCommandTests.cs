@@ -40,6 +40,25 @@ public sealed class ContextPlanCommandTests
     }
 
     [Fact]
+    public void InteractiveRunStatesThePlanAtStart()
+    {
+        var (code, stdout, stderr) = CliRunner.RunWithInput("/bye\n", "run", Tiny, "--ctx", "1024");
+        Assert.Equal(0, code);
+        Assert.Equal("context 1024 (--ctx), KV cache f32 up to 2 MiB", stderr.Trim());
+        Assert.DoesNotContain("KV cache", stdout);
+    }
+
+    [Fact]
+    public void APromptThatFailsGetsOnlyItsErrorLine()
+    {
+        var (code, _, stderr) = CliRunner.Run("run", Tiny, "-p", string.Join(' ', Enumerable.Repeat("word", 300)), "--ctx", "64");
+        Assert.Equal(1, code);
+        string line = Assert.Single(stderr.Trim().Split('\n'));
+        Assert.StartsWith("error: the conversation needs", line);
+        Assert.Contains("64", line);
+    }
+
+    [Fact]
     public void AContextAboveTheTrainedOneWarnsOnStderrAndRuns()
     {
         var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", "--ctx", "8192");

@@ -50,7 +50,6 @@ internal static class RunCommand
             load.Stop();
             var plan = context.Plan(result, loaded);
             if (plan.Context < 2) throw new RetortException($"--ctx must be at least 2, found {plan.Context}");
-            ContextOptions.Print(io, plan);
             var policy = result.GetValue(overflow) == "drop" ? ContextOverflow.DropOldest : ContextOverflow.Error;
             string? promptText = result.GetValue(prompt);
             if (promptText == null)
@@ -58,6 +57,7 @@ internal static class RunCommand
                 if (result.GetValue(json)) throw new RetortException("--json needs a prompt (-p)");
                 if (result.GetValue(raw)) throw new RetortException("--raw needs a prompt (-p)");
                 var session = new ChatSession(loaded, plan.Context, policy, result.GetValue(system));
+                ContextOptions.Print(io, plan);
                 return new ChatRepl(io, session, options, result.GetValue(hideThinking)).Run();
             }
             return Once(io, loaded, promptText, options, plan, policy, result.GetValue(raw), result.GetValue(json),
@@ -71,7 +71,20 @@ internal static class RunCommand
     {
         using var cancel = new ConsoleCancellation();
         var printer = new StreamPrinter(io, hideThinking);
-        Action<GenerationChunk>? onChunk = json ? null : printer.Print;
+        // The plan is stated once the prompt is accepted, just before the answer: a prompt that fails (too long, a
+        // template that refuses it) gets its one error line and nothing else.
+        bool stated = false;
+        void State()
+        {
+            if (stated) return;
+            stated = true;
+            ContextOptions.Print(io, plan);
+        }
+        Action<GenerationChunk> onChunk = json ? _ => State() : chunk =>
+        {
+            State();
+            printer.Print(chunk);
+        };
         GenerationResult r;
         if (raw)
         {
@@ -84,6 +97,7 @@ internal static class RunCommand
             var session = new ChatSession(loaded, plan.Context, policy, system);
             r = session.Send(promptText, options, onChunk, cancel.Token);
         }
+        State();
         if (!json) printer.End();
 
         if (json)
