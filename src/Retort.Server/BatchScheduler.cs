@@ -145,7 +145,7 @@ internal sealed class BatchScheduler(LoadedModel model, SlotPool pool, ServerMet
         Array.Clear(_batch, 0, n);
     }
 
-    /// <summary>Completes the sequences that ended and frees their slots.</summary>
+    /// <summary>Completes the sequences that ended and frees their slots (and the KV pages they no longer need).</summary>
     private void Retire()
     {
         for (int i = _active.Count - 1; i >= 0; i--)
@@ -159,7 +159,8 @@ internal sealed class BatchScheduler(LoadedModel model, SlotPool pool, ServerMet
                 metrics.CountTokens(result.PromptTokens.Count, result.Tokens.Count);
                 if (result.FinishReason == FinishReason.Cancelled) metrics.CountCancelled();
             }
-            pool.Release(s.Slot);
+            // No result: the sequence failed, and its cache is not kept for a next turn.
+            pool.Release(s.Slot, keepCache: result != null);
         }
     }
 }

@@ -1,24 +1,39 @@
 using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 using Retort.Engine.Sampling;
 using EngineMessage = Retort.Engine.Templates.ChatMessage;
 
 namespace Retort.Server;
 
-/// <summary>The engine behind the endpoints: prompt building, slots, and one scheduler that batches their decode steps.</summary>
+/// <summary>
+/// The engine behind the endpoints: prompt building, slots whose KV caches share one page pool sized by the
+/// <see cref="ContextPlan"/>, and one scheduler that batches their decode steps.
+/// </summary>
 internal sealed class InferenceService
 {
+    /// <param name="contextSize">Tokens per slot; 0 for the plan's default.</param>
     public InferenceService(LoadedModel model, int parallel, int contextSize, int queueLength)
+        : this(model, parallel, ContextPlan.For(model, contextSize), queueLength)
+    {
+    }
+
+    public InferenceService(LoadedModel model, int parallel, ContextPlan plan, int queueLength)
     {
         if (parallel < 1) throw new RetortException($"--parallel must be at least 1, found {parallel}");
-        if (contextSize < 2) throw new RetortException($"--ctx must be at least 2, found {contextSize}");
+        if (plan.Context < 2) throw new RetortException($"--ctx must be at least 2, found {plan.Context}");
         Model = model;
-        ContextSize = contextSize;
-        Pool = new SlotPool(model, parallel, contextSize, Math.Max(0, queueLength));
+        Plan = plan;
+        ContextSize = plan.Context;
+        var pages = new KvPagePool(model.Config, plan.KeyType, plan.ValueType, plan.SharedPages(parallel));
+        Pool = new SlotPool(model, parallel, ContextSize, pages, Math.Max(0, queueLength));
         ModelId = ModelName(model.Path);
         _scheduler = new BatchScheduler(model, Pool, Metrics);
     }
+
+    /// <summary>The context and KV budget the slots were made with.</summary>
+    public ContextPlan Plan { get; }
 
     private readonly BatchScheduler _scheduler;
 
@@ -73,7 +88,7 @@ internal sealed class InferenceService
     /// Waits for a slot and hands the request to the scheduler; its chunks are buffered so a slow
     /// reader never holds up the other sequences.
     /// </summary>
-    /// <exception cref="ServerBusyException">Every slot is busy and the queue is full.</exception>
+    /// <exception cref="ServerBusyException">The request cannot start now (no free slot, or not enough KV pages) and the queue is full.</exception>
     public async Task<RunningGeneration> StartAsync(Prompt prompt, SamplingOptions options, CancellationToken cancellationToken)
     {
         if (prompt.Tokens.Length == 0) throw new ApiException(400, "the prompt is empty");
@@ -88,11 +103,43 @@ internal sealed class InferenceService
         {
             throw new ApiException(400, ex.Message);
         }
-        if (_shutdown.IsCancellationRequested) throw new ApiException(503, "the server is shutting down", "server_error", "shutting_down");
-        var slot = await Pool.AcquireAsync(prompt.Tokens, cancellationToken).ConfigureAwait(false);
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
-        var sequence = new ScheduledSequence(Model, slot, prompt, options, cts);
-        _scheduler.Submit(sequence);
-        return new RunningGeneration(sequence);
+        int pages = Pool.PagesNeeded(prompt.Tokens.Length, options.MaxTokens);
+        var kv = Pool.Pages;
+        if (pages > kv.MaxPages)
+        {
+            long tokens = Math.Min((long)prompt.Tokens.Length + options.MaxTokens, ContextSize);
+            throw new ApiException(400,
+                $"the request needs KV cache for {tokens} tokens ({prompt.Tokens.Length} prompt + up to {options.MaxTokens} generated): {pages} pages of " +
+                $"{KvCache.PageSize}, but the server's KV pool holds {kv.MaxPages} pages ({(long)kv.MaxPages * KvCache.PageSize} tokens, --kv-budget); " +
+                "lower max_tokens or shorten the prompt", code: "context_length_exceeded");
+        }
+        if (_shutdown.IsCancellationRequested) throw ShuttingDown();
+        Slot slot;
+        using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token))
+        {
+            try
+            {
+                slot = await Pool.AcquireAsync(prompt.Tokens, pages, waiting.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_shutdown.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw ShuttingDown();
+            }
+        }
+        try
+        {
+            var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _shutdown.Token);
+            var sequence = new ScheduledSequence(Model, slot, prompt, options, cts);
+            _scheduler.Submit(sequence);
+            return new RunningGeneration(sequence);
+        }
+        catch
+        {
+            // Never strand a slot or its pages: nothing runs on it yet.
+            Pool.Release(slot);
+            throw;
+        }
     }
+
+    private static ApiException ShuttingDown() => new(503, "the server is shutting down", "server_error", "shutting_down");
 }

@@ -19,10 +19,10 @@ public sealed class RetortChatClient : IChatClient
     private readonly InferenceService _service;
     private readonly ChatClientMetadata _metadata;
 
-    /// <param name="parallel">Conversations generated at the same time (each has its own KV cache).</param>
-    /// <param name="contextSize">Context of each; null: the model's, at most 4096.</param>
+    /// <param name="parallel">Conversations generated at the same time (their KV caches share one page pool).</param>
+    /// <param name="contextSize">Context of each; null or 0: the model's trained context, within the KV budget (<see cref="Retort.Engine.Model.ContextPlan"/>).</param>
     public RetortChatClient(LoadedModel model, int parallel = 1, int? contextSize = null)
-        : this(new InferenceService(model, parallel, contextSize ?? Math.Min(model.Config.ContextLength, 4096), queueLength: int.MaxValue))
+        : this(new InferenceService(model, parallel, contextSize ?? 0, queueLength: int.MaxValue))
     {
     }
 

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Retort.Engine;
 using Retort.Engine.Loading;
 using Retort.Engine.Sampling;
+using Retort.Engine.Model;
 
 namespace Retort.Server;
 
@@ -34,8 +35,8 @@ public sealed class RetortServer : IAsyncDisposable
         _policy = new HostOriginPolicy(options, IPAddress.IsLoopback(address));
         new SamplingOptions { ReasoningBudget = options.ReasoningBudget, ReasoningNudge = options.ReasoningNudge ?? SamplingOptions.DefaultReasoningNudge }
             .Validate(setting => setting == nameof(SamplingOptions.ReasoningBudget) ? "--reasoning-budget" : "--reasoning-nudge");
-        int context = options.ContextSize ?? Math.Min(model.Config.ContextLength, 4096);
-        _state = new ServerState(new InferenceService(model, options.Parallel, context, options.QueueLength), options, log);
+        var plan = ContextPlan.For(model, options.ContextSize ?? 0, options.KvBudgetBytes);
+        _state = new ServerState(new InferenceService(model, options.Parallel, plan, options.QueueLength), options, log);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         // The server logs its own lines (without prompt text unless asked); the framework's would be noise.
@@ -63,6 +64,10 @@ public sealed class RetortServer : IAsyncDisposable
         await _app.StartAsync(cancellationToken).ConfigureAwait(false);
         string first = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseAddress = new Uri(first.EndsWith('/') ? first : first + "/");
+        var plan = _state.Service.Plan;
+        if (plan.Warning != null) _state.Log(plan.Warning);
+        _state.Log(plan.Statement);
+        _state.Log(plan.SharedStatement(_state.Options.Parallel));
         _state.Log($"listening on {BaseAddress} ({_state.Service.ModelId}, {_state.Options.Parallel} slot(s), context {_state.Service.ContextSize})");
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Retort.Engine.Model;
 
 namespace Retort.Server;
 
@@ -71,10 +72,19 @@ internal sealed class ServerMetrics
             [("", decodeSeconds == 0 ? 0 : Math.Round(decoded / decodeSeconds, 2))]);
         Metric("retort_slots_total", "gauge", "Generation slots.", [("", pool.Count)]);
         Metric("retort_slots_busy", "gauge", "Slots generating now.", [("", pool.Busy)]);
-        Metric("retort_queue_depth", "gauge", "Requests waiting for a slot.", [("", pool.Queued)]);
+        Metric("retort_queue_depth", "gauge", "Requests waiting for a slot or for KV pages.", [("", pool.Queued)]);
         var (used, capacity) = pool.CacheUse;
         Metric("retort_kv_cache_used_tokens", "gauge", "Positions filled in the slots' KV caches (kept for prefix reuse).", [("", used)]);
-        Metric("retort_kv_cache_capacity_tokens", "gauge", "Positions the slots' KV caches hold in all.", [("", capacity)]);
+        Metric("retort_kv_cache_capacity_tokens", "gauge", "Positions the slots' KV caches could hold in all (their contexts; the pool holds less).", [("", capacity)]);
+        var pages = pool.Pages;
+        Metric("retort_kv_pages_total", "gauge", "Pages the shared KV pool may hand out (its budget).", [("", pages.MaxPages)]);
+        Metric("retort_kv_pages_in_use", "gauge", "KV pages held by the slots' caches now.", [("", pages.InUse)]);
+        Metric("retort_kv_pages_reserved", "gauge", "KV pages promised to running requests or held by idle slots' cached prefixes.", [("", pages.Reserved)]);
+        Metric("retort_kv_pages_cached", "gauge", "KV pages held by idle slots' cached prefixes (dropped when a request needs them).", [("", pool.CachedPages)]);
+        Metric("retort_kv_page_tokens", "gauge", "Positions per KV page.", [("", KvCache.PageSize)]);
+        Metric("retort_kv_page_bytes", "gauge", "Bytes of one KV page.", [("", pages.PageBytes)]);
+        Metric("retort_kv_allocated_bytes", "gauge", "Bytes of KV pages allocated so far (in use or free for reuse).", [("", pages.AllocatedBytes)]);
+        Metric("retort_kv_budget_bytes", "gauge", "Bytes the KV pool may grow to.", [("", (double)pages.MaxPages * pages.PageBytes)]);
         using var process = Process.GetCurrentProcess();
         Metric("process_resident_memory_bytes", "gauge", "Resident memory of the server process.", [("", process.WorkingSet64)]);
         Metric("retort_managed_heap_bytes", "gauge", "Bytes on the managed heap.", [("", GC.GetTotalMemory(false))]);

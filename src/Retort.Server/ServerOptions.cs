@@ -9,10 +9,10 @@ public sealed record ServerOptions
     /// <summary>0 picks a free port (tests).</summary>
     public int Port { get; init; } = 7860;
 
-    /// <summary>Sequences generated at the same time, each with its own KV cache.</summary>
+    /// <summary>Sequences generated at the same time; their KV caches take pages from one shared pool.</summary>
     public int Parallel { get; init; } = 1;
 
-    /// <summary>Context size of each slot; null: the model's, at most 4096.</summary>
+    /// <summary>Context size of each slot; null or 0: the model's trained context, within the KV budget (see <see cref="Retort.Engine.Model.ContextPlan"/>).</summary>
     public int? ContextSize { get; init; }
 
     /// <summary>
@@ -25,13 +25,19 @@ public sealed record ServerOptions
     /// (<see cref="Retort.Engine.Sampling.SamplingOptions.DefaultReasoningNudge"/>).</summary>
     public string? ReasoningNudge { get; init; }
 
+    /// <summary>
+    /// Bytes the slots' shared KV pool may take in all (--kv-budget); null: half the memory left after the weights.
+    /// Requests wait in the queue while the pages they may need are taken; one that could never fit is a 400.
+    /// </summary>
+    public long? KvBudgetBytes { get; init; }
+
     /// <summary>When set, every endpoint but /health and the chat page needs "Authorization: Bearer KEY".</summary>
     public string? ApiKey { get; init; }
 
     /// <summary>Log prompts and answers (off: only sizes and timings are logged).</summary>
     public bool LogPrompts { get; init; }
 
-    /// <summary>Requests that may wait for a slot; beyond that the answer is 429.</summary>
+    /// <summary>Requests that may wait for a slot or for KV pages; beyond that the answer is 429.</summary>
     public int QueueLength { get; init; } = 16;
 
     public long MaxRequestBodyBytes { get; init; } = 4 * 1024 * 1024;

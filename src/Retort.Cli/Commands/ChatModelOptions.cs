@@ -15,7 +15,11 @@ internal sealed class ChatModelOptions
 {
     private readonly Option<string?> _apiKey = new("--api-key") { Description = "bearer key for a remote server" };
     private readonly Option<string?> _apiKeyEnv = new("--api-key-env") { Description = "read the key from this environment variable (keeps it out of the shell history)" };
-    private readonly Option<int> _ctx = new("--ctx") { Description = "local models: context per sequence (0: the model's, at most 4096)", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _ctx = new("--ctx")
+    {
+        Description = "local models: context per sequence (0: the model's trained context, capped so its KV cache fits half the memory left after the weights)",
+        DefaultValueFactory = _ => 0,
+    };
     private readonly Option<int> _threads = ThreadsOption.Create();
     private readonly Option<int> _retries = new("--retries") { Description = "remote models: tries per request on 429, 5xx and timeouts", DefaultValueFactory = _ => 8 };
     private readonly Option<float> _temperature = new("--temperature", "--temp") { Description = "sampling temperature (0: greedy)", DefaultValueFactory = _ => 0.6f };
@@ -64,8 +68,14 @@ internal sealed class ChatModelOptions
         }
         int threads = ThreadsOption.Read(r, _threads);
         var loaded = LoadedModel.Load(ModelResolver.Resolve(argument, LocalStore.Default()), threads: threads);
-        int ctx = r.GetValue(_ctx);
-        if (ctx < 0 || ctx == 1) throw new RetortException($"--ctx must be 0 (the model's) or at least 2, found {ctx}");
-        return (new LocalChatModel(loaded, ctx, parallel), loaded);
+        try
+        {
+            return (new LocalChatModel(loaded, r.GetValue(_ctx), parallel), loaded);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
 }

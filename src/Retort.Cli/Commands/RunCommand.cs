@@ -5,6 +5,7 @@ using Retort.Cli.Chat;
 using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 using Retort.Engine.Sampling;
 
 namespace Retort.Cli.Commands;
@@ -20,7 +21,6 @@ internal static class RunCommand
         var json = new Option<bool>("--json") { Description = "with -p: print one JSON object (ids, text, reasoning, answer, timings)" };
         var system = new Option<string?>("--system") { Description = "a system prompt (DeepSeek advises none for R1 models)" };
         var hideThinking = new Option<bool>("--hide-thinking") { Description = "do not show the model's reasoning" };
-        var ctx = new Option<int?>("--ctx") { Description = "context size in tokens (default: the model's, at most 4096)" };
         var threads = ThreadsOption.Create();
         var cacheType = new CacheTypeOption();
         var overflow = new Option<string>("--ctx-overflow")
@@ -32,8 +32,10 @@ internal static class RunCommand
         var sampling = new SamplingOptionSet();
         var command = new Command("run", "Chat with a model, or answer one prompt with -p")
         {
-            prompt, raw, json, system, hideThinking, ctx, overflow, threads,
+            prompt, raw, json, system, hideThinking, overflow, threads,
         };
+        var context = new ContextOptions();
+        context.AddTo(command);
         model.AddTo(command, withTemplate: true, optional: true);
         cacheType.AddTo(command);
         sampling.AddTo(command);
@@ -46,41 +48,56 @@ internal static class RunCommand
             using var loaded = model.Load(result, threads: ThreadsOption.Read(result, threads));
             CacheTypeOption.Apply(loaded.Transformer, kvType);
             load.Stop();
-            int context = result.GetValue(ctx) ?? Math.Min(loaded.Config.ContextLength, 4096);
-            if (context < 2) throw new RetortException($"--ctx must be at least 2, found {context}");
+            var plan = context.Plan(result, loaded);
+            if (plan.Context < 2) throw new RetortException($"--ctx must be at least 2, found {plan.Context}");
             var policy = result.GetValue(overflow) == "drop" ? ContextOverflow.DropOldest : ContextOverflow.Error;
             string? promptText = result.GetValue(prompt);
             if (promptText == null)
             {
                 if (result.GetValue(json)) throw new RetortException("--json needs a prompt (-p)");
                 if (result.GetValue(raw)) throw new RetortException("--raw needs a prompt (-p)");
-                var session = new ChatSession(loaded, context, policy, result.GetValue(system));
+                var session = new ChatSession(loaded, plan.Context, policy, result.GetValue(system));
+                ContextOptions.Print(io, plan);
                 return new ChatRepl(io, session, options, result.GetValue(hideThinking)).Run();
             }
-            return Once(io, loaded, promptText, options, context, policy, result.GetValue(raw), result.GetValue(json),
+            return Once(io, loaded, promptText, options, plan, policy, result.GetValue(raw), result.GetValue(json),
                 result.GetValue(system), result.GetValue(hideThinking), load.Elapsed);
         });
         return command;
     }
 
-    private static int Once(CliIo io, LoadedModel loaded, string promptText, SamplingOptions options, int context,
+    private static int Once(CliIo io, LoadedModel loaded, string promptText, SamplingOptions options, ContextPlan plan,
         ContextOverflow policy, bool raw, bool json, string? system, bool hideThinking, TimeSpan loadTime)
     {
         using var cancel = new ConsoleCancellation();
         var printer = new StreamPrinter(io, hideThinking);
-        Action<GenerationChunk>? onChunk = json ? null : printer.Print;
+        // The plan is stated once the prompt is accepted, just before the answer: a prompt that fails (too long, a
+        // template that refuses it) gets its one error line and nothing else.
+        bool stated = false;
+        void State()
+        {
+            if (stated) return;
+            stated = true;
+            ContextOptions.Print(io, plan);
+        }
+        Action<GenerationChunk> onChunk = json ? _ => State() : chunk =>
+        {
+            State();
+            printer.Print(chunk);
+        };
         GenerationResult r;
         if (raw)
         {
-            var generator = new Generator(loaded, context);
+            var generator = new Generator(loaded, plan.Context);
             int[] ids = loaded.Tokenizer.Encode(promptText, addSpecialTokens: true);
             r = generator.Generate(ids, options, ReasoningSplitter.PromptOpensReasoning(promptText), onChunk, cancel.Token);
         }
         else
         {
-            var session = new ChatSession(loaded, context, policy, system);
+            var session = new ChatSession(loaded, plan.Context, policy, system);
             r = session.Send(promptText, options, onChunk, cancel.Token);
         }
+        State();
         if (!json) printer.End();
 
         if (json)
@@ -96,6 +113,7 @@ internal static class RunCommand
                 ["finish_reason"] = r.FinishReason.ToString().ToLowerInvariant(),
                 ["reasoning_tokens"] = r.ReasoningTokens,
                 ["reasoning_budget_exhausted"] = r.ReasoningBudgetExhausted,
+                ["context"] = ContextOptions.Json(plan),
                 ["timings"] = new Dictionary<string, double>
                 {
                     ["load_ms"] = Math.Round(loadTime.TotalMilliseconds, 3),

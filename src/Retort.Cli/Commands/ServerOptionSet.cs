@@ -12,12 +12,12 @@ internal sealed class ServerOptionSet
     { Description = "address to listen on (127.0.0.1: this machine only)", DefaultValueFactory = _ => Defaults.Host };
     private readonly Option<int> _port = new("--port") { Description = "port to listen on (0: any free one)", DefaultValueFactory = _ => Defaults.Port };
     private readonly Option<int> _parallel = new("--parallel")
-    { Description = "conversations generated at the same time, each with its own KV cache", DefaultValueFactory = _ => Defaults.Parallel };
-    private readonly Option<int?> _ctx = new("--ctx") { Description = "context size of each slot in tokens (default: the model's, at most 4096)" };
+    { Description = "conversations generated at the same time; their KV caches share one pool of pages (--kv-budget)", DefaultValueFactory = _ => Defaults.Parallel };
+    private readonly ContextOptions _context = new();
     private readonly Option<string?> _apiKey = new("--api-key") { Description = "require 'Authorization: Bearer KEY' on every endpoint but /health" };
     private readonly Option<bool> _logPrompts = new("--log-prompts") { Description = "log prompts and answers (off: only sizes and timings)" };
     private readonly Option<int> _queue = new("--queue")
-    { Description = "requests that may wait for a free slot before the server answers 429", DefaultValueFactory = _ => Defaults.QueueLength };
+    { Description = "requests that may wait for a free slot or KV pages before the server answers 429", DefaultValueFactory = _ => Defaults.QueueLength };
     private readonly Option<string[]> _allowedHost = new("--allowed-host")
     {
         Description = "also answer requests whose Host header is this name (repeatable; *.example.com for subdomains, * for any). " +
@@ -36,7 +36,10 @@ internal sealed class ServerOptionSet
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _host, _port, _parallel, _ctx, _apiKey, _logPrompts, _queue, _allowedHost, _corsOrigin })
+        foreach (var o in new Option[] { _host, _port, _parallel })
+            command.Options.Add(o);
+        _context.AddTo(command);
+        foreach (var o in new Option[] { _apiKey, _logPrompts, _queue, _allowedHost, _corsOrigin })
             command.Options.Add(o);
         _reasoning.AddTo(command);
     }
@@ -46,7 +49,8 @@ internal sealed class ServerOptionSet
         Host = r.GetValue(_host)!,
         Port = r.GetValue(_port),
         Parallel = r.GetValue(_parallel),
-        ContextSize = r.GetValue(_ctx),
+        ContextSize = _context.Context(r),
+        KvBudgetBytes = _context.Budget(r),
         ApiKey = r.GetValue(_apiKey),
         LogPrompts = r.GetValue(_logPrompts),
         QueueLength = r.GetValue(_queue),

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 using Spectre.Console;
 
 namespace Retort.Cli.Commands;
@@ -23,19 +24,21 @@ internal static class ShowCommand
                 io.Out.WriteLine(loaded.ChatTemplateSource ?? "");
                 return loaded.ChatTemplateSource == null ? 1 : 0;
             }
-            var facts = Describe(loaded);
+            // What run would use by default: the engine's KV cache types, this machine's memory.
+            var plan = ContextPlan.For(loaded);
+            var facts = Describe(loaded, plan);
             if (result.GetValue(json))
             {
                 io.Out.WriteLine(JsonSerializer.Serialize(facts, JsonOutput.Indented));
                 return 0;
             }
-            Print(io.CreateConsole(), loaded);
+            Print(io.CreateConsole(), loaded, plan);
             return 0;
         });
         return command;
     }
 
-    private static Dictionary<string, object?> Describe(LoadedModel m)
+    private static Dictionary<string, object?> Describe(LoadedModel m, ContextPlan plan)
     {
         var c = m.Config;
         var types = m.Weights.Tensors.Values
@@ -50,6 +53,7 @@ internal static class ShowCommand
             ["architecture"] = c.Architecture,
             ["parameters"] = m.ParameterCount,
             ["context_length"] = c.ContextLength,
+            ["default_context"] = ContextOptions.Json(plan),
             ["hidden_size"] = c.HiddenSize,
             ["layers"] = c.LayerCount,
             ["attention_heads"] = c.HeadCount,
@@ -69,7 +73,7 @@ internal static class ShowCommand
         };
     }
 
-    private static void Print(IAnsiConsole console, LoadedModel m)
+    private static void Print(IAnsiConsole console, LoadedModel m, ContextPlan plan)
     {
         var c = m.Config;
         var table = new Table().Border(TableBorder.Rounded).AddColumn("Model").AddColumn("");
@@ -79,6 +83,7 @@ internal static class ShowCommand
         Row("architecture", c.Architecture);
         Row("parameters", $"{m.ParameterCount:N0} ({m.ParameterCount / 1e9:0.###} B)");
         Row("context length", c.ContextLength.ToString());
+        Row("default context", plan.Statement);
         Row("hidden size", c.HiddenSize.ToString());
         Row("layers", c.LayerCount.ToString());
         Row("attention heads", $"{c.HeadCount} (KV heads {c.KvHeadCount}, head dim {c.HeadDim})");

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Retort.Engine;
 using Retort.Engine.Generation;
 using Retort.Engine.Loading;
+using Retort.Engine.Model;
 using Retort.Engine.Sampling;
 using Retort.Engine.Templates;
 
@@ -19,13 +20,14 @@ public sealed class LocalChatModel : IChatModel
     private readonly bool _shared;
     private readonly ConcurrentBag<Generator> _idle = new();
 
-    /// <param name="contextSize">Tokens per sequence (prompt and answer); 0 takes the model's, at most 4096.</param>
+    /// <param name="contextSize">Tokens per sequence (prompt and answer); 0 takes the default of <see cref="ContextPlan"/>:
+    /// the model's trained context unless its KV cache would exceed the memory budget.</param>
     /// <param name="parallel">How many requests may run at once.</param>
     public LocalChatModel(LoadedModel model, int contextSize = 0, int parallel = 1)
     {
         if (parallel < 1) throw new RetortException($"concurrency must be at least 1, found {parallel}");
         _model = model;
-        _contextSize = contextSize > 0 ? contextSize : Math.Min(model.Config.ContextLength, 4096);
+        _contextSize = ContextPlan.For(model, contextSize).Context;
         _shared = parallel > 1;
         Name = Path.GetFileNameWithoutExtension(model.Path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
     }

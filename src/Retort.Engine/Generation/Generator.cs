@@ -26,10 +26,18 @@ public sealed class Generator
     /// <param name="forwardLock">Given when other generators run on the same model at the same time
     /// (a server's slots): each forward pass then holds it, and its logits are copied out before release.</param>
     public Generator(LoadedModel model, int contextSize, ForwardLock? forwardLock = null)
+        : this(model, model.Transformer.CreateCache(contextSize), forwardLock)
     {
+    }
+
+    /// <param name="cache">The cache to fill, made for this model: one whose pages come from a pool the
+    /// server's slots share, for one.</param>
+    public Generator(LoadedModel model, KvCache cache, ForwardLock? forwardLock = null)
+    {
+        if (cache.Pool.Config != model.Config) throw new ArgumentException("the KV cache was made for another model", nameof(cache));
         _model = model;
         _forwardLock = forwardLock;
-        Cache = model.Transformer.CreateCache(contextSize);
+        Cache = cache;
     }
 
     public KvCache Cache { get; }
@@ -41,6 +49,13 @@ public sealed class Generator
     {
         _cached.Clear();
         Cache.Clear();
+    }
+
+    /// <summary>Forgets the cached tokens and gives the cache's pages back to its pool (a server dropping an idle slot's prefix).</summary>
+    public void ReleaseCache()
+    {
+        _cached.Clear();
+        Cache.Release();
     }
 
     /// <summary>

@@ -61,6 +61,9 @@ public sealed class LoadedModel : IDisposable
 
     public long ParameterCount => Weights.Tensors.Values.Sum(t => t.ElementCount);
 
+    /// <summary>Bytes of the weights as stored (what mapping them keeps resident), for the memory budget of <see cref="ContextPlan"/>.</summary>
+    public long WeightBytes => Weights.Tensors.Values.Sum(t => t.ByteLength);
+
     /// <summary>Opens a .gguf file or a Hugging Face model folder; <paramref name="chatTemplatePath"/> overrides the template.</summary>
     /// <param name="threads">Worker threads for the matrix products (0: every core; negative: the float32 reference path).</param>
     public static LoadedModel Load(string path, string? chatTemplatePath = null, int threads = 0)

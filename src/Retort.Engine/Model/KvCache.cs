@@ -31,8 +31,8 @@ public sealed unsafe class KvCache
     {
     }
 
-    /// <summary>A cache whose pages come from a shared <paramref name="pool"/>.</summary>
-    internal KvCache(KvPagePool pool, int capacity)
+    /// <summary>A cache whose pages come from a shared <paramref name="pool"/> (a server's slots).</summary>
+    public KvCache(KvPagePool pool, int capacity)
     {
         if (capacity <= 0) throw new RetortException($"expected a context size of at least 1 token, found {capacity}");
         CheckFits(pool, capacity);
@@ -76,7 +76,11 @@ public sealed unsafe class KvCache
     /// <summary>Bytes of the pages this cache holds now.</summary>
     public long AllocatedBytes => _pageCount * _pool.PageBytes;
 
-    internal KvPagePool Pool => _pool;
+    /// <summary>Where its pages come from (its own pool unless it was made with a shared one).</summary>
+    public KvPagePool Pool => _pool;
+
+    /// <summary>Pages this cache holds now (kept by <see cref="Truncate"/>, given back by <see cref="Release"/>).</summary>
+    public int PageCount => _pageCount;
 
     /// <summary>Floats of one position's keys (or values) over all KV heads, as the forward pass produces them.</summary>
     internal int RowSize { get; }

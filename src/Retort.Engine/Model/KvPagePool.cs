@@ -5,9 +5,10 @@ namespace Retort.Engine.Model;
 /// every layer, handed to caches as their sequences grow (vLLM's paged KV cache, for the CPU).
 /// A server's slots share one pool, so memory follows the tokens in use rather than slots times
 /// context; a cache of its own gets a private pool sized to its context. Pages are pinned managed
-/// arrays: the GC frees them with the pool, and their addresses never move.
+/// arrays: the GC frees them with the pool, and their addresses never move. Pages are only handed to
+/// caches (<see cref="KvCache(KvPagePool, int)"/>); a scheduler sees the counts and reserves pages.
 /// </summary>
-internal sealed unsafe class KvPagePool
+public sealed unsafe class KvPagePool
 {
     private readonly object _gate = new();
     private readonly Stack<KvPage> _free = new();
@@ -39,20 +40,22 @@ internal sealed unsafe class KvPagePool
 
     public KvCacheType ValueType { get; }
 
+    /// <summary>The most pages the pool hands out at once.</summary>
     public int MaxPages { get; }
 
-    public int KeyRowBytes { get; }
+    internal int KeyRowBytes { get; }
 
-    public int ValueRowBytes { get; }
+    internal int ValueRowBytes { get; }
 
     /// <summary>Bytes of one (layer, KV head) run of keys in a page: PageSize rows.</summary>
-    public long KeyBlockBytes { get; }
+    internal long KeyBlockBytes { get; }
 
-    public long ValueBlockBytes { get; }
+    internal long ValueBlockBytes { get; }
 
     /// <summary>Where the values start in a page (the keys of every layer and head come first).</summary>
-    public long ValuesOffset { get; }
+    internal long ValuesOffset { get; }
 
+    /// <summary>Bytes of one page: <see cref="KvCache.PageSize"/> positions of every layer's keys and values.</summary>
     public long PageBytes { get; }
 
     /// <summary>Pages held by caches now.</summary>
@@ -88,13 +91,14 @@ internal sealed unsafe class KvPagePool
         }
     }
 
+    /// <summary>Gives back pages promised by <see cref="TryReserve"/> (a sequence ended, or a cached prefix was dropped).</summary>
     public void Unreserve(int pages)
     {
         lock (_gate) _reserved = Math.Max(0, _reserved - pages);
     }
 
     /// <exception cref="RetortException">Every page of the pool is in use.</exception>
-    public KvPage Rent()
+    internal KvPage Rent()
     {
         lock (_gate)
         {
@@ -111,7 +115,7 @@ internal sealed unsafe class KvPagePool
         return new KvPage(PageBytes);
     }
 
-    public void Return(KvPage page)
+    internal void Return(KvPage page)
     {
         lock (_gate)
         {
