@@ -6,6 +6,7 @@ namespace Retort.Cli.Tests;
 /// <summary>
 /// How run, show, serve and distill generate bind --ctx and --kv-budget and state the plan. qwen2-tiny was trained
 /// on 4096 positions, and an f32 position of its 2 layers · 2 KV heads · head size 64 takes 2048 bytes: 8 MiB in all.
+/// The tests ask for f32 to keep that arithmetic; one checks the default type (q8_0: 272 bytes a position).
 /// </summary>
 public sealed class ContextPlanCommandTests
 {
@@ -13,7 +14,7 @@ public sealed class ContextPlanCommandTests
 
     private static JsonElement RunJson(params string[] extra)
     {
-        var (code, stdout, stderr) = CliRunner.Run(["run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", .. extra]);
+        var (code, stdout, stderr) = CliRunner.Run(["run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", "--cache-type", "f32", .. extra]);
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         return doc.RootElement.GetProperty("context").Clone();
@@ -22,7 +23,7 @@ public sealed class ContextPlanCommandTests
     [Fact]
     public void RunStatesTheTrainedContextOnStderrAndInTheJson()
     {
-        var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json");
+        var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", "--cache-type", "f32");
         Assert.True(code == 0, stderr);
         Assert.Equal("context 4096 (the model's), KV cache f32 up to 8 MiB", stderr.Trim());
         // Stdout stays one JSON object.
@@ -40,9 +41,20 @@ public sealed class ContextPlanCommandTests
     }
 
     [Fact]
+    public void TheDefaultCacheTypeIsQ8_0()
+    {
+        // 2 layers · 2 KV heads · (keys + values) · 2 blocks of 34 bytes = 544 bytes a position; 4096 of them 2.1 MiB.
+        var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Equal("context 4096 (the model's), KV cache q8_0 up to 2.1 MiB", stderr.Trim());
+        using var doc = JsonDocument.Parse(stdout);
+        Assert.Equal(544, doc.RootElement.GetProperty("context").GetProperty("kv_bytes_per_token").GetInt64());
+    }
+
+    [Fact]
     public void InteractiveRunStatesThePlanAtStart()
     {
-        var (code, stdout, stderr) = CliRunner.RunWithInput("/bye\n", "run", Tiny, "--ctx", "1024");
+        var (code, stdout, stderr) = CliRunner.RunWithInput("/bye\n", "run", Tiny, "--ctx", "1024", "--cache-type", "f32");
         Assert.Equal(0, code);
         Assert.Equal("context 1024 (--ctx), KV cache f32 up to 2 MiB", stderr.Trim());
         Assert.DoesNotContain("KV cache", stdout);
@@ -61,7 +73,7 @@ public sealed class ContextPlanCommandTests
     [Fact]
     public void AContextAboveTheTrainedOneWarnsOnStderrAndRuns()
     {
-        var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", "--ctx", "8192");
+        var (code, stdout, stderr) = CliRunner.Run("run", Tiny, "-p", "hi", "--temp", "0", "-n", "2", "--json", "--ctx", "8192", "--cache-type", "f32");
         Assert.True(code == 0, stderr);
         string[] lines = stderr.Trim().Split('\n');
         Assert.Equal(2, lines.Length);
@@ -94,7 +106,7 @@ public sealed class ContextPlanCommandTests
     {
         foreach (string command in new[] { "run", "serve" })
         {
-            string[] args = command == "run" ? ["run", Tiny, "-p", "hi", flag, value] : ["serve", Tiny, "--port", "0", flag, value];
+            string[] args = command == "run" ? ["run", Tiny, "-p", "hi", flag, value, "--cache-type", "f32"] : ["serve", Tiny, "--port", "0", flag, value, "--cache-type", "f32"];
             var (code, _, stderr) = CliRunner.Run(args);
             Assert.Equal(1, code);
             string line = Assert.Single(stderr.Trim().Split('\n'));

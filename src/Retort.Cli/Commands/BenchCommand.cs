@@ -46,18 +46,19 @@ internal static class BenchCommand
                 throw new RetortException($"nothing to measure: -p {result.GetValue(prompt)} and -n {result.GetValue(gen)} are all 0");
             if (r < 1) throw new RetortException($"-r must be at least 1, found {r}");
             string format = ReadFormat(result.GetValue(output), result.GetValue(json));
-            var cacheTypes = cacheType.ReadLists(result);
-            var tests = BenchTest.Plan(cacheTypes, depths, prompts, gens);
+            var asked = cacheType.ReadLists(result);
 
             var load = Stopwatch.StartNew();
             using var loaded = model.Load(result, withTemplate: false, threads: t);
             load.Stop();
             var transformer = loaded.Transformer;
+            var cacheTypes = asked.Select(types => CacheTypeOption.Resolve(loaded.Config, types)).Distinct().ToList();
+            var tests = BenchTest.Plan(cacheTypes, depths, prompts, gens);
             int context = loaded.Config.ContextLength;
             var longest = tests.MaxBy(test => (long)test.Depth + test.Tokens)!;
             if ((long)longest.Depth + longest.Tokens > context)
                 throw new RetortException($"{longest.Label} needs {(long)longest.Depth + longest.Tokens} positions (-d {longest.Depth} + {longest.Tokens}), more than the model's context of {context}");
-            foreach (var types in cacheTypes) CacheTypeOption.Apply(transformer, types);
+            foreach (var types in cacheTypes) CacheTypeOption.Apply(transformer, (types.Key, types.Value));
             // Time the steady state: weights finish their background re-layout first (reported apart).
             var interleave = transformer.WaitForInterleaving();
 

@@ -156,10 +156,10 @@ public sealed class Transformer : IDisposable
     public KvCache CreateCache(int contextLength) => new(Config, contextLength, KeyCacheType, ValueCacheType);
 
     /// <summary>What <see cref="CreateCache"/> stores keys as (float32 unless set).</summary>
-    public KvCacheType KeyCacheType { get; set; } = KvCacheFormat.DefaultKeyType;
+    public KvCacheType KeyCacheType { get; set; } = KvCacheType.F32;
 
     /// <summary>What <see cref="CreateCache"/> stores values as (float32 unless set).</summary>
-    public KvCacheType ValueCacheType { get; set; } = KvCacheFormat.DefaultValueType;
+    public KvCacheType ValueCacheType { get; set; } = KvCacheType.F32;
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions cache.Length, cache.Length+1, … and appends their
