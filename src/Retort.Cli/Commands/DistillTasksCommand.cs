@@ -20,22 +20,28 @@ internal static class DistillTasksCommand
         var solutions = new Option<bool>("--with-solutions") { Description = "add the step-by-step reasoning: {\"prompt\",\"reasoning\",\"answer\"} SFT data" };
         var difficulty = new Option<string>("--difficulty")
         {
-            Description = "a difficulty (1 easiest, 3 hardest) or a range such as 1-2; the default 1-3 gives the same tasks for a seed as before this option",
+            Description = "a difficulty (1 easiest, 3 hardest) or a range such as 1-2; an item of a difficulty is the same item in every range that holds it",
             DefaultValueFactory = _ => DifficultyRange.All.ToString(),
         };
-        var command = new Command("tasks", "Generate synthetic reasoning tasks with verifiable answers (鸡兔同笼, equations, arithmetic, dice, syllogisms)")
+        var phrasing = new Option<string>("--phrasing")
         {
-            count, seed, kinds, lang, difficulty, output, solutions,
+            Description = "all, train (never the wordings reserved for evaluation) or heldout (always at least one reserved wording)",
+            DefaultValueFactory = _ => TaskNames.Name(PhrasingSplit.All),
+        };
+        var command = new Command("tasks", "Generate synthetic reasoning tasks with verifiable answers (鸡兔同笼, equations, arithmetic, dice, syllogisms and traps, Python functions)")
+        {
+            count, seed, kinds, lang, difficulty, phrasing, output, solutions,
         };
         command.SetAction(result =>
         {
             var kindList = Split(result.GetValue(kinds)!).Select(TaskNames.ParseKind).Distinct().ToList();
             var langList = Split(result.GetValue(lang)!).Select(TaskNames.ParseLanguage).Distinct().ToList();
             var range = DifficultyRange.Parse(result.GetValue(difficulty)!);
-            var tasks = TaskGenerator.Generate(result.GetValue(count), result.GetValue(seed), kindList, langList, range);
+            var split = TaskNames.ParsePhrasing(result.GetValue(phrasing)!);
+            var tasks = TaskGenerator.Generate(result.GetValue(count), result.GetValue(seed), kindList, langList, range, split);
             string path = result.GetValue(output)!;
             TaskFile.Write(path, tasks, result.GetValue(solutions));
-            io.Out.WriteLine($"wrote {tasks.Count} tasks ({string.Join(", ", kindList.Select(TaskNames.Name))}; {string.Join(", ", langList.Select(TaskNames.Name))}; difficulty {range}) to {path}");
+            io.Out.WriteLine($"wrote {tasks.Count} tasks ({string.Join(", ", kindList.Select(TaskNames.Name))}; {string.Join(", ", langList.Select(TaskNames.Name))}; difficulty {range}; phrasing {TaskNames.Name(split)}) to {path}");
             return 0;
         });
         return command;

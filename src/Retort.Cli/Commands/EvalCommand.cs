@@ -82,6 +82,9 @@ internal static class EvalCommand
                 console.Write(byGroup);
             }
 
+            foreach (var s in scores.Where(s => s.UncheckedSamples > 0))
+                io.Error.WriteLine($"warning: {s.Model}: {s.UncheckedSamples} code answer(s) unchecked (no python3 to run their tests); counted as wrong");
+
             if (result.GetValue(json) is { } j) EvalReport.WriteJson(j, scores, dataPath, options);
             if (result.GetValue(markdown) is { } m) EvalReport.WriteMarkdown(m, scores, dataPath, options);
             if (result.GetValue(chart) is { } c2) EvalReport.WriteChart(c2, scores);

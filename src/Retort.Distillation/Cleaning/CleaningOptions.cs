@@ -24,4 +24,7 @@ public sealed record CleaningOptions
 
     /// <summary>Reference answers for rejection sampling; null keeps traces without checking their answers.</summary>
     public IReadOnlyList<EvalItem>? References { get; init; }
+
+    /// <summary>Runs the hidden tests of code references, so only code that passes them is kept.</summary>
+    public PythonTestRunner CodeRunner { get; init; } = new();
 }

@@ -18,8 +18,11 @@ public enum DropReason
     /// <summary>References were given but none matches this trace's id or prompt.</summary>
     NoReference,
 
-    /// <summary>The extracted final answer differs from the reference.</summary>
+    /// <summary>The extracted final answer differs from the reference (or a code answer fails its tests).</summary>
     WrongAnswer,
+
+    /// <summary>A code answer whose tests could not be run (no Python interpreter): not kept unverified.</summary>
+    CodeUnchecked,
 
     TooShort,
 

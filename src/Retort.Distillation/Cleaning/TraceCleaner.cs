@@ -13,7 +13,7 @@ namespace Retort.Distillation.Cleaning;
 /// <summary>
 /// Filters a traces file into SFT data. Checks run in this order, and the first that fails names the
 /// reason: fields present, reasoning closed, answer present, no leaked special tokens, answer right
-/// (when references are given), token length within bounds, not an exact duplicate, not a near-duplicate
+/// (when references are given; code by running its tests), token length within bounds, not an exact duplicate, not a near-duplicate
 /// of a trace kept earlier. Kept lines are written unchanged, in input order, atomically.
 /// </summary>
 public static partial class TraceCleaner
@@ -66,10 +66,11 @@ public static partial class TraceCleaner
 
         if (references != null)
         {
-            string? reference = references.Find(line.GetString("id"), prompt);
+            var reference = references.Find(line.GetString("id"), prompt);
             if (reference == null) return DropReason.NoReference;
-            string? extracted = AnswerExtractor.Extract(answer, AnswerNormalizer.IsChoice(reference));
-            if (!AnswerNormalizer.Equivalent(extracted, reference)) return DropReason.WrongAnswer;
+            var (_, outcome) = AnswerCheck.Check(answer, reference, options.CodeRunner);
+            if (outcome == CodeTestOutcome.Failed) return DropReason.WrongAnswer;
+            if (outcome == CodeTestOutcome.Unchecked) return DropReason.CodeUnchecked;
         }
 
         int tokens = options.CountTokens is { } count

@@ -6,9 +6,41 @@ namespace Retort.Distillation.Evaluation;
 /// Finds the final answer in a model's output, in order of how explicit it is: the last \boxed{} (nested
 /// braces allowed), a GSM8K-style "#### X" line, then for multiple-choice references a stated choice
 /// letter (A–E), and otherwise the last number (integers, decimals, fractions a/b and \frac{a}{b}, percentages).
+/// Verdicts, labelled counts and code have their own readers (<see cref="Extract(string, string)"/>, <see cref="ExtractCode"/>).
 /// </summary>
 public static partial class AnswerExtractor
 {
+    /// <summary>
+    /// The final answer in the form <paramref name="reference"/> has: a choice letter, a verdict
+    /// (会 / 不一定 / yes / not necessarily: the last line stating one), labelled counts ("鸡23只，兔12只":
+    /// the whole answer, read by name), or a number.
+    /// </summary>
+    public static string? Extract(string output, string reference)
+    {
+        if (string.IsNullOrWhiteSpace(output)) return null;
+        if (Verdict.OfReference(reference) != null)
+            return LastBoxed(output)?.Trim() ?? Verdict.LastStated(output);
+        if (LabelledCounts.OfReference(reference) != null)
+            return (LastBoxed(output) ?? output).Trim();
+        return Extract(output, AnswerNormalizer.IsChoice(reference));
+    }
+
+    /// <summary>
+    /// The code of an answer: the last ```python (or plain ```) block, else everything from the first
+    /// line that starts a definition; null when there is neither.
+    /// </summary>
+    public static string? ExtractCode(string output)
+    {
+        var blocks = CodeBlockPattern().Matches(output);
+        if (blocks.Count > 0)
+        {
+            var python = blocks.Where(b => b.Groups[1].Value.Trim().ToLowerInvariant() is "python" or "py" or "python3").ToList();
+            return (python.Count > 0 ? python[^1] : blocks[^1]).Groups[2].Value;
+        }
+        var definition = DefinitionPattern().Match(output);
+        return definition.Success ? output[definition.Index..].TrimEnd() : null;
+    }
+
     public static string? Extract(string output, bool choiceExpected = false)
     {
         if (string.IsNullOrWhiteSpace(output)) return null;
@@ -55,6 +87,12 @@ public static partial class AnswerExtractor
         var letters = LoneLetterPattern().Matches(text);
         return letters.Count > 0 ? letters[^1].Value : null;
     }
+
+    [GeneratedRegex(@"```[ \t]*([A-Za-z0-9]*)[ \t]*\r?\n(.*?)```", RegexOptions.Singleline)]
+    private static partial Regex CodeBlockPattern();
+
+    [GeneratedRegex(@"^(?:def|import|from) ", RegexOptions.Multiline)]
+    private static partial Regex DefinitionPattern();
 
     [GeneratedRegex(@"####\s*([^\n]+)")]
     private static partial Regex HashesPattern();

@@ -6,13 +6,17 @@ namespace Retort.Distillation.Evaluation;
 /// <summary>
 /// Puts answers into one form so that "1,234", "1234.0", "\boxed{1234}" agree, as do "3/4", "\frac{3}{4}",
 /// "0.75" and "75%", and "(C)", "C." and "C". Numbers are compared exactly (decimals are exact fractions);
-/// anything else by its text with LaTeX spacing, \text{}, $…$ and case removed.
+/// anything else by its text with LaTeX spacing, \text{}, $…$ and case removed. Verdict references (会, 不一定, yes,
+/// not necessarily) compare by what the answer says, in either language; labelled counts ("鸡23只，兔12只") by the
+/// count of each name, in any order and wording.
 /// </summary>
 public static partial class AnswerNormalizer
 {
     public static bool Equivalent(string? candidate, string reference)
     {
         if (candidate == null) return false;
+        if (Verdict.OfReference(reference) is { } verdict) return Verdict.Classify(candidate) == verdict;
+        if (LabelledCounts.OfReference(reference) is { } counts) return LabelledCounts.Equivalent(candidate, counts);
         var a = Normalize(candidate);
         var b = Normalize(reference);
         if (a.Value is Rational x && b.Value is Rational y)

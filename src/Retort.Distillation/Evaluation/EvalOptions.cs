@@ -12,6 +12,9 @@ public sealed record EvalOptions
     /// <summary>Requests in flight at once (useful for remote models).</summary>
     public int Concurrency { get; init; } = 1;
 
+    /// <summary>Runs the hidden tests of code problems.</summary>
+    public PythonTestRunner CodeRunner { get; init; } = new();
+
     /// <summary>Told the number of answers scored so far.</summary>
     public IProgress<int>? Progress { get; init; }
 }

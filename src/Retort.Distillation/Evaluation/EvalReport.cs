@@ -29,6 +29,7 @@ public static class EvalReport
                         ["correct"] = x.Correct,
                         ["output_tokens"] = x.OutputTokens,
                         ["finish_reason"] = x.FinishReason,
+                        ["unchecked"] = x.Unchecked,
                     }).ToArray()),
                 });
             models.Add(new JsonObject
@@ -39,6 +40,7 @@ public static class EvalReport
                 ["accuracy"] = s.Accuracy,
                 ["mean_output_tokens"] = s.MeanOutputTokens,
                 ["tokens_per_second"] = s.TokensPerSecond,
+                ["unchecked_samples"] = s.UncheckedSamples,
                 ["accuracy_by_group"] = new JsonObject(s.AccuracyByGroup.Select(g => KeyValuePair.Create(g.Group, (JsonNode?)g.Accuracy))),
                 ["results"] = items,
             });
@@ -64,6 +66,8 @@ public static class EvalReport
         md.Append("| --- | ---: | ---: | ---: | ---: |\n");
         foreach (var s in scores)
             md.Append(Inv($"| {s.Model.Replace("|", "\\|")} | {s.Items.Count} | {s.Accuracy * 100:0.0}% | {s.MeanOutputTokens:0.0} | {s.TokensPerSecond:0.0} |\n"));
+        foreach (var s in scores.Where(s => s.UncheckedSamples > 0))
+            md.Append(Inv($"\n**{s.Model.Replace("|", "\\|")}: {s.UncheckedSamples} code answer(s) unchecked** (no Python interpreter to run their tests): counted as wrong.\n"));
         var groups = scores.SelectMany(s => s.AccuracyByGroup.Select(g => (g.Group, g.Items))).DistinctBy(g => g.Group).ToList();
         if (groups.Count == 0) return md.ToString();
         md.Append("\nAccuracy per group (problems in brackets):\n\n");

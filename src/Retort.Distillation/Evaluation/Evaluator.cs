@@ -22,7 +22,7 @@ public static class Evaluator
             var item = items[w.Item];
             var sampling = options.Sampling.Seed is int seed ? options.Sampling with { Seed = unchecked(seed + w.Sample) } : options.Sampling;
             var reply = await model.CompleteAsync(item.Question, sampling, ct);
-            results[w.Item][w.Sample] = Score(reply, item.Reference);
+            results[w.Item][w.Sample] = Score(reply, item, options.CodeRunner);
             Interlocked.Add(ref tokens, reply.CompletionTokens ?? 0);
             Interlocked.Add(ref elapsedTicks, reply.Elapsed.Ticks);
             int count = Interlocked.Increment(ref done);
@@ -32,12 +32,11 @@ public static class Evaluator
         return new ModelScore(model.Name, options.Samples, itemResults, tokens, TimeSpan.FromTicks(elapsedTicks));
     }
 
-    /// <summary>Extracts the final answer (from the answer part, or the reasoning when the model never closed it) and compares.</summary>
-    internal static SampleResult Score(ChatReply reply, string reference)
+    /// <summary>Extracts the final answer (from the answer part, or the reasoning when the model never closed it) and checks it.</summary>
+    internal static SampleResult Score(ChatReply reply, EvalItem item, PythonTestRunner runner)
     {
-        bool choice = AnswerNormalizer.IsChoice(reference);
         string text = string.IsNullOrWhiteSpace(reply.Answer) ? reply.Reasoning : reply.Answer;
-        string? extracted = AnswerExtractor.Extract(text, choice);
-        return new SampleResult(extracted, AnswerNormalizer.Equivalent(extracted, reference), reply.CompletionTokens, reply.FinishReason);
+        var (extracted, outcome) = AnswerCheck.Check(text, item, runner);
+        return new SampleResult(extracted, outcome == CodeTestOutcome.Passed, reply.CompletionTokens, reply.FinishReason, outcome == CodeTestOutcome.Unchecked);
     }
 }

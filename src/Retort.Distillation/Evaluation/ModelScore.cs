@@ -8,6 +8,9 @@ public sealed record ModelScore(string Model, int SamplesPerItem, IReadOnlyList<
 
     public int SampleCount => Items.Sum(i => i.Samples.Count);
 
+    /// <summary>Code answers whose tests could not be run (no Python): counted as not right, and reported.</summary>
+    public int UncheckedSamples => Items.Sum(i => i.Samples.Count(s => s.Unchecked));
+
     public double MeanOutputTokens => SampleCount == 0 ? 0 : OutputTokens / (double)SampleCount;
 
     /// <summary>Accuracy per group (task family, subject), in order of first appearance; empty when no item has one.</summary>

@@ -3,95 +3,93 @@ using static Retort.Distillation.Tasks.Num;
 namespace Retort.Distillation.Tasks;
 
 /// <summary>
-/// Linear equations with integer solutions, made backwards from the solution: ax + b = c (difficulty 1),
-/// ax + b = cx + d (2), and a 2×2 system solved by elimination (3).
+/// Linear equations with positive whole solutions, made backwards from the solution: ax ± b = c
+/// (difficulty 1), ax + b = cx + d with x on both sides (2), and a 2×2 system solved for x by elimination
+/// (3). Coefficients are one digit, so every step is a digit-by-digit operation of <see cref="Scratch"/>:
+/// <code>
+/// 3x + 7 = 25
+/// 3x = 25-7: 15-7=8, write 8 borrow 1; 2-0-1=1, write 1 → 18
+/// x = 18÷3=6
+/// </code>
 /// </summary>
 internal static class LinearEquationTask
 {
-    public static TaskContent Make(SplitMix64 rng, TaskLanguage lang, int difficulty) => difficulty switch
+    private static readonly Phrase<string> ZhOne = Phrase.Of(["解方程：{q}，求 x 的值。", "求 x：{q}", "已知 {q}，x 等于多少？"], "若 {q}，则 x = ?");
+    private static readonly Phrase<string> EnOne = Phrase.Of(["Solve for x: {q}", "Find x if {q}.", "What is x when {q}?"], "If {q}, then x = ?");
+    private static readonly Phrase<string> ZhSystem = Phrase.Of(["解方程组：{a}，{b}。求 x 的值。", "已知 {a}，{b}，求 x。"], "方程组 {a}，{b} 中 x 等于多少？");
+    private static readonly Phrase<string> EnSystem = Phrase.Of(["Solve the system {a} and {b}. What is x?", "Given {a} and {b}, find x."], "If {a} and {b}, what is x?");
+
+    public static TaskContent Make(SplitMix64 rng, TaskLanguage lang, int difficulty, Phrasing phrasing) => difficulty switch
     {
-        1 => OneSided(rng, lang),
-        2 => TwoSided(rng, lang),
-        _ => System2(rng, lang),
+        1 => OneSided(rng, lang, phrasing),
+        2 => TwoSided(rng, lang, phrasing),
+        _ => System2(rng, lang, phrasing),
     };
 
-    private static int NonZero(SplitMix64 rng, int lo, int hi)
+    private static TaskContent OneSided(SplitMix64 rng, TaskLanguage lang, Phrasing phrasing)
     {
-        while (true)
+        long a = rng.Int(2, 9), x = rng.Int(1, 30), b = rng.Int(1, 60);
+        bool minus = rng.Int(0, 1) == 1 && a * x >= b;
+        long c = minus ? a * x - b : a * x + b;
+        string equation = $"{Term(a, "x")} {(minus ? "-" : "+")} {S(b)} = {S(c)}";
+        string move = minus ? Scratch.Add(c, b, lang) : Scratch.Subtract(c, b, lang);
+        string reasoning = $"{Term(a, "x")} = {move}\nx = {Scratch.Divide(a * x, a, lang)}";
+        string prompt = phrasing.Pick(lang == TaskLanguage.Zh ? ZhOne : EnOne).Replace("{q}", equation);
+        return new TaskContent(prompt, reasoning, S(x));
+    }
+
+    /// <summary>ax + b = cx + d with a &gt; c, written either way round; the solution gathers x where its coefficient is larger.</summary>
+    private static TaskContent TwoSided(SplitMix64 rng, TaskLanguage lang, Phrasing phrasing)
+    {
+        long a = rng.Int(2, 9), c = rng.Int(1, (int)a - 1), x = rng.Int(1, 20), k = a - c;
+        // b ≠ 0 and d = (a - c)x + b ≥ 0, so the right side's constant is a plain number.
+        long b;
+        do b = rng.Int(-(int)Math.Min(40, k * x), 40); while (b == 0);
+        long d = k * x + b;
+        string big = $"{Term(a, "x")}{Signed(b)}", small = $"{Term(c, "x")}{Signed(d)}";
+        bool swapped = rng.Int(0, 1) == 1;
+        string equation = swapped ? $"{small} = {big}" : $"{big} = {small}";
+        var lines = new List<string>
         {
-            int v = rng.Int(lo, hi);
-            if (v != 0) return v;
-        }
+            $"{Term(a, "x")}-{Term(c, "x")} = {S(d)}{(b >= 0 ? "-" : "+")}{S(Math.Abs(b))}",
+            $"{S(a)}-{S(c)}={S(k)}",
+            $"{Term(k, "x")} = {(b >= 0 ? Scratch.Subtract(d, b, lang) : Scratch.Add(d, -b, lang))}",
+        };
+        if (k != 1) lines.Add($"x = {Scratch.Divide(k * x, k, lang)}");
+        string prompt = phrasing.Pick(lang == TaskLanguage.Zh ? ZhOne : EnOne).Replace("{q}", equation);
+        return new TaskContent(prompt, string.Join("\n", lines), S(x));
     }
 
-    private static TaskContent OneSided(SplitMix64 rng, TaskLanguage lang)
-    {
-        long a = NonZero(rng, -9, 12), x = rng.Int(-12, 20), b = NonZero(rng, -30, 30);
-        if (a == 1) a = 2;
-        long c = a * x + b, ax = c - b;
-        bool zh = lang == TaskLanguage.Zh;
-        string equation = $"{Term(a, "x")}{Signed(b)} = {S(c)}";
-        string move = b > 0
-            ? (zh ? $"两边同时减去{S(b)}：{Term(a, "x")} = {S(c)} - {S(b)} = {S(ax)}。" : $"Subtract {S(b)} from both sides: {Term(a, "x")} = {S(c)} - {S(b)} = {S(ax)}.")
-            : (zh ? $"两边同时加上{S(-b)}：{Term(a, "x")} = {S(c)} + {S(-b)} = {S(ax)}。" : $"Add {S(-b)} to both sides: {Term(a, "x")} = {S(c)} + {S(-b)} = {S(ax)}.");
-        string divide = zh ? $"两边同时除以{S(a)}：x = {S(ax)} ÷ {P(a)} = {S(x)}。" : $"Divide both sides by {S(a)}: x = {S(ax)} ÷ {P(a)} = {S(x)}.";
-        string check = zh
-            ? $"验算：{S(a)} × {P(x)}{Signed(b)} = {S(c)}，与右边相等。\n所以 x = {S(x)}。"
-            : $"Check: {S(a)} × {P(x)}{Signed(b)} = {S(c)}, which matches the right side.\nSo x = {S(x)}.";
-        string prompt = zh ? $"解方程：{equation}，求 x 的值。" : $"Solve for x: {equation}";
-        return new TaskContent(prompt, $"{move}\n{divide}\n{check}", S(x));
-    }
-
-    private static TaskContent TwoSided(SplitMix64 rng, TaskLanguage lang)
-    {
-        long a = NonZero(rng, -9, 12), c;
-        do c = NonZero(rng, -9, 12); while (c == a);
-        long x = rng.Int(-15, 25), b = rng.Int(-40, 40);
-        long d = a * x + b - c * x;
-        long k = a - c, rhs = d - b;
-        bool zh = lang == TaskLanguage.Zh;
-        string left = $"{Term(a, "x")}{Signed(b)}", right = $"{Term(c, "x")}{Signed(d)}";
-        string prompt = zh ? $"解方程：{left} = {right}，求 x 的值。" : $"Solve for x: {left} = {right}";
-        string collect = zh
-            ? $"把含 x 的项移到左边，常数项移到右边：({S(a)} - {P(c)})x = {S(d)} - {P(b)}。\n化简得 {Term(k, "x")} = {S(rhs)}。"
-            : $"Move the x terms to the left and the constants to the right: ({S(a)} - {P(c)})x = {S(d)} - {P(b)}.\nThis simplifies to {Term(k, "x")} = {S(rhs)}.";
-        string divide = zh ? $"两边同时除以{S(k)}：x = {S(rhs)} ÷ {P(k)} = {S(x)}。" : $"Divide both sides by {S(k)}: x = {S(rhs)} ÷ {P(k)} = {S(x)}.";
-        long lv = a * x + b, rv = c * x + d;
-        string check = zh
-            ? $"验算：左边 = {S(a)} × {P(x)}{Signed(b)} = {S(lv)}，右边 = {S(c)} × {P(x)}{Signed(d)} = {S(rv)}，两边相等。\n所以 x = {S(x)}。"
-            : $"Check: left side {S(a)} × {P(x)}{Signed(b)} = {S(lv)}, right side {S(c)} × {P(x)}{Signed(d)} = {S(rv)}; they are equal.\nSo x = {S(x)}.";
-        return new TaskContent(prompt, $"{collect}\n{divide}\n{check}", S(x));
-    }
-
-    private static TaskContent System2(SplitMix64 rng, TaskLanguage lang)
+    /// <summary>
+    /// a1x + b1y = c1, a2x + b2y = c2 with positive one-digit coefficients: multiply to match y's
+    /// coefficient, subtract the smaller x-side from the larger (that difference kept to one digit), divide.
+    /// </summary>
+    private static TaskContent System2(SplitMix64 rng, TaskLanguage lang, Phrasing phrasing)
     {
         long a1, b1, a2, b2, det;
         do
         {
-            a1 = NonZero(rng, -6, 9); b1 = NonZero(rng, -6, 9); a2 = NonZero(rng, -6, 9); b2 = NonZero(rng, -6, 9);
+            a1 = rng.Int(1, 6); b1 = rng.Int(1, 6); a2 = rng.Int(1, 6); b2 = rng.Int(1, 6);
             det = a1 * b2 - a2 * b1;
-        } while (det == 0);
-        long x = rng.Int(-10, 15), y = rng.Int(-10, 15);
+        } while (det == 0 || Math.Abs(det) > 9);
+        long x = rng.Int(1, 12), y = rng.Int(1, 12);
         long c1 = a1 * x + b1 * y, c2 = a2 * x + b2 * y;
-        long rhs = c1 * b2 - c2 * b1, b1y = c1 - a1 * x;
         bool zh = lang == TaskLanguage.Zh;
         string e1 = $"{Linear2(a1, b1)} = {S(c1)}", e2 = $"{Linear2(a2, b2)} = {S(c2)}";
-        string prompt = zh
-            ? $"解方程组：{e1}，{e2}。求 x 的值。"
-            : $"Solve the system of equations {e1} and {e2}. What is x?";
-        string reasoning = zh
-            ? $"第一个方程乘以{P(b2)}，第二个方程乘以{P(b1)}，使 y 的系数相同：\n" +
-              $"{S(a1 * b2)}x + {P(b1 * b2)}y = {S(c1 * b2)}，{S(a2 * b1)}x + {P(b1 * b2)}y = {S(c2 * b1)}。\n" +
-              $"两式相减消去 y：({S(a1 * b2)} - {P(a2 * b1)})x = {S(c1 * b2)} - {P(c2 * b1)}，即 {Term(det, "x")} = {S(rhs)}。\n" +
-              $"所以 x = {S(rhs)} ÷ {P(det)} = {S(x)}。\n" +
-              $"代入第一个方程：{S(b1)}y = {S(c1)} - {S(a1)} × {P(x)} = {S(b1y)}，所以 y = {S(b1y)} ÷ {P(b1)} = {S(y)}。\n" +
-              $"验算第二个方程：{S(a2)} × {P(x)} + {S(b2)} × {P(y)} = {S(c2)}，正确。\n所以 x = {S(x)}。"
-            : $"Multiply the first equation by {S(b2)} and the second by {S(b1)} so that y has the same coefficient:\n" +
-              $"{S(a1 * b2)}x + {P(b1 * b2)}y = {S(c1 * b2)} and {S(a2 * b1)}x + {P(b1 * b2)}y = {S(c2 * b1)}.\n" +
-              $"Subtract to eliminate y: ({S(a1 * b2)} - {P(a2 * b1)})x = {S(c1 * b2)} - {P(c2 * b1)}, that is {Term(det, "x")} = {S(rhs)}.\n" +
-              $"So x = {S(rhs)} ÷ {P(det)} = {S(x)}.\n" +
-              $"Substitute into the first equation: {S(b1)}y = {S(c1)} - {S(a1)} × {P(x)} = {S(b1y)}, so y = {S(b1y)} ÷ {P(b1)} = {S(y)}.\n" +
-              $"Check the second equation: {S(a2)} × {P(x)} + {S(b2)} × {P(y)} = {S(c2)}, as required.\nSo x = {S(x)}.";
-        return new TaskContent(prompt, reasoning, S(x));
+        long p1 = a1 * b2, p2 = a2 * b1, yy = b1 * b2, r1 = c1 * b2, r2 = c2 * b1;
+        string first = zh ? "①" : "(1)", second = zh ? "②" : "(2)";
+        var lines = new List<string>
+        {
+            $"{first}×{S(b2)}: {Scratch.Fact(a1, b2)}, {Scratch.Fact(b1, b2)}, {Scratch.Multiply(c1, b2, lang)}",
+            $"{Term(p1, "x")} + {Term(yy, "y")} = {S(r1)}",
+            $"{second}×{S(b1)}: {Scratch.Fact(a2, b1)}, {Scratch.Fact(b2, b1)}, {Scratch.Multiply(c2, b1, lang)}",
+            $"{Term(p2, "x")} + {Term(yy, "y")} = {S(r2)}",
+        };
+        var (hiX, loX, hiC, loC) = det > 0 ? (p1, p2, r1, r2) : (p2, p1, r2, r1);
+        lines.Add($"{Scratch.Subtract(hiX, loX, lang)}, {Scratch.Subtract(hiC, loC, lang)}");
+        lines.Add($"{Term(Math.Abs(det), "x")} = {S(hiC - loC)}");
+        if (Math.Abs(det) != 1) lines.Add($"x = {Scratch.Divide(hiC - loC, Math.Abs(det), lang)}");
+        string prompt = phrasing.Pick(zh ? ZhSystem : EnSystem).Replace("{a}", e1).Replace("{b}", e2);
+        return new TaskContent(prompt, string.Join("\n", lines), S(x));
     }
 }

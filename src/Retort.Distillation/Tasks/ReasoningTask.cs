@@ -1,8 +1,11 @@
+using Retort.Distillation.Evaluation;
+
 namespace Retort.Distillation.Tasks;
 
 /// <summary>
 /// One synthetic problem with its worked solution: <see cref="Reasoning"/> is the step-by-step chain of
-/// thought and <see cref="Answer"/> the canonical final answer (what would go inside \boxed{}).
+/// thought and <see cref="Answer"/> the canonical final answer (what would go inside \boxed{}; for code, a
+/// ```python block). <see cref="Tests"/>: the hidden tests a code answer is checked by.
 /// </summary>
 public sealed record ReasoningTask(
     string Id,
@@ -11,4 +14,5 @@ public sealed record ReasoningTask(
     string Prompt,
     string Reasoning,
     string Answer,
-    int Difficulty);
+    int Difficulty,
+    CodeTests? Tests = null);

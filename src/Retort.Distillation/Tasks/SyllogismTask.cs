@@ -41,7 +41,10 @@ internal static class SyllogismTask
     private static readonly string[] TermsEn = ["wumps", "zorbs", "blickets", "daxes", "feps", "toves", "grues", "snarks", "glims", "yerts"];
     private static readonly string[] TermsZh = ["乌姆", "佐布", "布利克", "达克斯", "费普", "托夫", "格鲁", "斯纳克", "格林", "叶特"];
 
-    public static TaskContent Make(SplitMix64 rng, TaskLanguage lang, int difficulty)
+    private static readonly Phrase<string> ZhInstruction = Phrase.Of(["请回答正确选项的字母。", "请给出正确选项的字母。"], "只需回答选项字母。");
+    private static readonly Phrase<string> EnInstruction = Phrase.Of(["Answer with the letter of the correct option.", "Give the letter of the correct option."], "Reply with the correct option's letter.");
+
+    public static TaskContent Make(SplitMix64 rng, TaskLanguage lang, int difficulty, Phrasing phrasing)
     {
         bool zh = lang == TaskLanguage.Zh;
         var form = Forms[(Math.Clamp(difficulty, 1, 3) - 1) * 2 + rng.Int(0, 1)];
@@ -66,7 +69,7 @@ internal static class SyllogismTask
             prompt.Add(zh ? $"前提{(i == 0 ? "一" : "二")}：{Text(premises[i], names, zh)}" : $"Premise {i + 1}: {Text(premises[i], names, zh)}");
         prompt.Add(zh ? "根据以上前提，下列哪个结论一定成立？" : "Which conclusion follows necessarily from the premises?");
         for (int i = 0; i < options.Count; i++) prompt.Add($"{Letter(i)}. {Text(options[i], names, zh)}");
-        prompt.Add(zh ? "请回答正确选项的字母。" : "Answer with the letter of the correct option.");
+        prompt.Add(phrasing.Pick(zh ? ZhInstruction : EnInstruction));
 
         string why = (zh ? form.WhyZh : form.WhyEn).Replace("{S}", names[S]).Replace("{M}", names[M]).Replace("{P}", names[P]);
         var reasoning = new List<string>

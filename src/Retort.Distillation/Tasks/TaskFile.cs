@@ -6,7 +6,8 @@ namespace Retort.Distillation.Tasks;
 
 /// <summary>
 /// tasks.jsonl: one task a line with its reference answer; with solutions, the "reasoning" field makes
-/// each line an SFT example ({"prompt","reasoning","answer"}).
+/// each line an SFT example ({"prompt","reasoning","answer"}). Code tasks add "entry_point" and "tests"
+/// ([{"args": [...], "expected": ...}]), which evaluation and cleaning run the answer against.
 /// </summary>
 public static class TaskFile
 {
@@ -25,6 +26,15 @@ public static class TaskFile
         };
         if (withSolutions) json["reasoning"] = task.Reasoning;
         json["answer"] = task.Answer;
+        if (task.Tests is { } tests)
+        {
+            json["entry_point"] = tests.EntryPoint;
+            json["tests"] = new JsonArray(tests.Cases.Select(c => (JsonNode)new JsonObject
+            {
+                ["args"] = JsonNode.Parse(c.Arguments),
+                ["expected"] = JsonNode.Parse(c.Expected),
+            }).ToArray());
+        }
         return json;
     }
 }

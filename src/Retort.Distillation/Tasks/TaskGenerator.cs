@@ -10,10 +10,14 @@ namespace Retort.Distillation.Tasks;
 public static class TaskGenerator
 {
     public static IReadOnlyList<ReasoningTask> Generate(int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages) =>
-        Generate(count, seed, kinds, languages, DifficultyRange.All);
+        Generate(count, seed, kinds, languages, DifficultyRange.All, PhrasingSplit.All);
 
     public static IReadOnlyList<ReasoningTask> Generate(
-        int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages, DifficultyRange difficulties)
+        int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages, DifficultyRange difficulties) =>
+        Generate(count, seed, kinds, languages, difficulties, PhrasingSplit.All);
+
+    public static IReadOnlyList<ReasoningTask> Generate(
+        int count, ulong seed, IReadOnlyList<TaskKind> kinds, IReadOnlyList<TaskLanguage> languages, DifficultyRange difficulties, PhrasingSplit phrasing)
     {
         if (count < 0) throw new RetortException($"--count must be ≥ 0, found {count}");
         if (kinds.Count == 0) throw new RetortException("no task kinds selected");
@@ -24,19 +28,21 @@ public static class TaskGenerator
             var kind = kinds[i % kinds.Count];
             var language = languages[i / kinds.Count % languages.Count];
             var rng = new SplitMix64(SplitMix64.Mix(seed, (ulong)i));
-            // One draw whatever the range, so the rest of the item's stream is unchanged: the full range 1-3
-            // gives exactly the tasks of the runs made before the range could be chosen.
+            // One draw whatever the range, so the rest of the item's stream is unchanged: an item of difficulty
+            // 1 in a run over 1-3 is the same item in a run over 1 only.
             int difficulty = rng.Int(difficulties.Min, difficulties.Max);
-            var content = kind switch
+            var content = Phrasing.Make(rng, phrasing, p => kind switch
             {
-                TaskKind.ChickensRabbits => ChickensRabbitsTask.Make(rng, language, difficulty),
-                TaskKind.LinearEquation => LinearEquationTask.Make(rng, language, difficulty),
-                TaskKind.ArithmeticChain => ArithmeticChainTask.Make(rng, language, difficulty),
-                TaskKind.DiceProbability => DiceProbabilityTask.Make(rng, language, difficulty),
-                _ => SyllogismTask.Make(rng, language, difficulty),
-            };
+                TaskKind.ChickensRabbits => ChickensRabbitsTask.Make(rng, language, difficulty, p),
+                TaskKind.LinearEquation => LinearEquationTask.Make(rng, language, difficulty, p),
+                TaskKind.ArithmeticChain => ArithmeticChainTask.Make(rng, language, difficulty, p),
+                TaskKind.DiceProbability => DiceProbabilityTask.Make(rng, language, difficulty, p),
+                TaskKind.Syllogism => SyllogismTask.Make(rng, language, difficulty, p),
+                TaskKind.SyllogismTrap => SyllogismTrapTask.Make(rng, language, difficulty, p),
+                _ => PythonFunctionTask.Make(rng, language, difficulty, p),
+            });
             string id = $"{TaskNames.Name(kind)}-{TaskNames.Name(language)}-{seed.ToString(CultureInfo.InvariantCulture)}-{i.ToString("D6", CultureInfo.InvariantCulture)}";
-            tasks.Add(new ReasoningTask(id, language, kind, content.Prompt, content.Reasoning, content.Answer, difficulty));
+            tasks.Add(new ReasoningTask(id, language, kind, content.Prompt, content.Reasoning, content.Answer, difficulty, content.Tests));
         }
         return tasks;
     }
