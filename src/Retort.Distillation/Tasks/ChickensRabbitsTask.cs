@@ -41,11 +41,13 @@ internal static class ChickensRabbitsTask
     /// <summary>The wording of one Chinese prompt: names as written, numbers, leg words, the question.</summary>
     private sealed record ZhSlots(string X, string Y, string Pair, long H, long L, string Place, string Legs, string LegNoun, string LegCounter, string Ask);
 
-    /// <summary>The seed's two wordings are the first two; the last two are reserved for held-out prompts.</summary>
+    private static readonly Func<ZhSlots, string> ZhSeedOne = s => $"{s.Place}有若干只{s.X}和{s.Y}，从上面数有{S(s.H)}个头，从下面数有{S(s.L)}{s.Legs}。{s.Ask}";
+    private static readonly Func<ZhSlots, string> ZhSeedTwo = s => $"{s.Pair}同笼，共有 {S(s.H)} 个头，{S(s.L)} {s.Legs}，{s.Ask}";
+
+    /// <summary>The seed's two wordings count twice; the last two are reserved for held-out prompts.</summary>
     private static readonly Phrase<Func<ZhSlots, string>> ZhTemplates = Phrase.Of<Func<ZhSlots, string>>(
         [
-            s => $"{s.Place}有若干只{s.X}和{s.Y}，从上面数有{S(s.H)}个头，从下面数有{S(s.L)}{s.Legs}。{s.Ask}",
-            s => $"{s.Pair}同笼，共有 {S(s.H)} 个头，{S(s.L)} {s.Legs}，{s.Ask}",
+            ZhSeedOne, ZhSeedOne, ZhSeedTwo, ZhSeedTwo,
             s => $"{s.Pair}同笼，共有{S(s.H)}个头，{S(s.L)}{s.Legs}，{s.Ask}",
             s => $"{s.X}和{s.Y}关在同一个笼子里，一共有{S(s.H)}个头、{S(s.L)}{s.Legs}。{s.Ask}",
             s => $"{s.Place}的{s.X}和{s.Y}一共有{S(s.L)}{s.Legs}，{S(s.H)}个头。{s.Ask}",

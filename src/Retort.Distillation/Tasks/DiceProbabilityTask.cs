@@ -37,10 +37,12 @@ internal static class DiceProbabilityTask
     private static readonly Phrase<string> EnSixSided = Phrase.Of(["a die", "a fair die", "a six-sided die"], "a fair six-sided die");
     private static readonly Phrase<string> EnOtherDie = Phrase.Of(["{a} {k}-sided die", "a fair {k}-sided die"], "a fair die with {k} faces");
 
-    /// <summary>The seed's wording first; the last is reserved for held-out prompts.</summary>
+    private static readonly Func<Slots, string> ZhSeed = s => $"{s.Players}{s.Count}人轮流掷{s.Die}，谁先掷出{s.Target}谁赢，{s.Starter}先掷，求{s.Asked}获胜的概率";
+
+    /// <summary>The seed's wording counts twice; the last is reserved for held-out prompts.</summary>
     private static readonly Phrase<Func<Slots, string>> ZhTemplates = Phrase.Of<Func<Slots, string>>(
         [
-            s => $"{s.Players}{s.Count}人轮流掷{s.Die}，谁先掷出{s.Target}谁赢，{s.Starter}先掷，求{s.Asked}获胜的概率",
+            ZhSeed, ZhSeed,
             s => $"{s.Players}{s.Count}人轮流掷{s.Die}，{s.Starter}先掷。先掷出{s.Target}的人获胜。{s.Asked}获胜的概率是多少？",
             s => $"{s.Players}玩掷骰子游戏，用的是{s.Die}。从{s.Starter}开始按顺序轮流掷，谁先掷出{s.Target}谁就赢。求{s.Asked}赢的概率。",
             s => $"{s.Players}按顺序轮流掷{s.Die}，由{s.Starter}先掷，第一个掷出{s.Target}的人获胜。问{s.Asked}获胜的概率是多少？",
@@ -122,7 +124,7 @@ internal static class DiceProbabilityTask
                    : $"P(k-th to roll wins) = q^(k-1)·p·(1+q^{S(n)}+q^{S(2 * n)}+…), so the chances are {Ratio(n)}",
                 n == 2
                     ? $"×{S(b)}: {S(b)} : {S(miss)}"
-                    : $"×{S(b)}×{S(b)}: {Scratch.Fact(b, b)}, {Scratch.Fact(b, miss)}, {Scratch.Fact(miss, miss)} → {string.Join(" : ", weights.Select(S))}",
+                    : $"×{S(b * b)}: {Scratch.Fact(b, b)}, {Scratch.Fact(b, miss)}, {Scratch.Fact(miss, miss)} → {string.Join(" : ", weights.Select(S))}",
             };
             long total = weights[0];
             for (int i = 1; i < n; i++)

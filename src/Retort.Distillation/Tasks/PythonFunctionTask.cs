@@ -22,10 +22,12 @@ internal static class PythonFunctionTask
 {
     private sealed record Slots(string Description, string Name, string Parameters);
 
-    /// <summary>The seed's wording first; the last of each is reserved for held-out prompts.</summary>
+    private static readonly Func<Slots, string> ZhSeed = s => $"写一个 Python 函数{s.Description}";
+
+    /// <summary>The seed's wording counts twice; the last of each is reserved for held-out prompts.</summary>
     private static readonly Phrase<Func<Slots, string>> ZhTemplates = Phrase.Of<Func<Slots, string>>(
         [
-            s => $"写一个 Python 函数{s.Description}",
+            ZhSeed, ZhSeed,
             s => $"用 Python 写一个函数，{s.Description}。",
             s => $"请写一个 Python 函数 {s.Name}，{s.Description}。",
             s => $"实现 Python 函数 {s.Name}({s.Parameters})：{s.Description}。",

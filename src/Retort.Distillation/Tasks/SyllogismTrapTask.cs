@@ -19,14 +19,14 @@ internal static class SyllogismTrapTask
     private enum Form
     {
         AllCanIsA, AllCanIsNotA, NoCanIsA,
-        AllCanCanIsA, AllCanCannotIsA, NoCanIsNotA, SomeCanIsA, NoCanCanIsA,
+        AllCanCanIsA, AllCanCannotIsA, NoCanIsNotA, SomeCanIsA, NoCanCanIsA, AllAreIsB,
         ChainIsA, ChainIsBIsA, ChainNoIsA, ChainIsNotA,
     }
 
     private static readonly Form[][] ByDifficulty =
     [
         [Form.AllCanIsA, Form.AllCanIsNotA, Form.NoCanIsA],
-        [Form.AllCanCanIsA, Form.AllCanCannotIsA, Form.NoCanIsNotA, Form.SomeCanIsA, Form.NoCanCanIsA],
+        [Form.AllCanCanIsA, Form.AllCanCannotIsA, Form.NoCanIsNotA, Form.SomeCanIsA, Form.NoCanCanIsA, Form.AllAreIsB],
         [Form.ChainIsA, Form.ChainIsBIsA, Form.ChainNoIsA, Form.ChainIsNotA],
     ];
 
@@ -68,9 +68,9 @@ internal static class SyllogismTrapTask
 
     private static readonly Phrase<bool> ZhQuestionMark = Phrase.Of([true, true, false]);
 
-    /// <summary>The seed's wording first ("如果所有猫都会飞，而咪咪是一只猫，那么咪咪会飞吗"); the last is reserved.</summary>
+    /// <summary>The seed's wording ("如果所有猫都会飞，而咪咪是一只猫，那么咪咪会飞吗") counts twice; the last is reserved.</summary>
     private static readonly Phrase<string> ZhTemplates = Phrase.Of(
-        ["如果{premises}，而{fact}，那么{question}", "假设{premises}。{fact}。请问{question}", "已知：{premises}；{fact}。问：{question}", "{premises}。{fact}。{question}"],
+        ["如果{premises}，而{fact}，那么{question}", "如果{premises}，而{fact}，那么{question}", "如果{premises}，{fact}，那么{question}", "假设{premises}。{fact}。请问{question}", "已知：{premises}；{fact}。问：{question}", "{premises}。{fact}。{question}"],
         "前提是{premises}，并且{fact}。根据前提，{question}");
 
     private static readonly Phrase<string> EnAllCan = Phrase.Of(["all {As} {can} {P}", "every {A} {can} {P}"], "each {A} {can} {P}");
@@ -96,13 +96,13 @@ internal static class SyllogismTrapTask
 
     private static Verdict Answer(Form form) => form switch
     {
-        Form.AllCanIsA or Form.ChainIsA => Verdict.Yes,
+        Form.AllCanIsA or Form.ChainIsA or Form.AllAreIsB => Verdict.Yes,
         Form.NoCanIsA or Form.AllCanCannotIsA or Form.NoCanCanIsA or Form.ChainNoIsA => Verdict.No,
         _ => Verdict.Maybe,
     };
 
     /// <summary>Whether the question asks for the ability (can x P?) rather than the category (is x an A?).</summary>
-    private static bool AsksAbility(Form form) => form is not (Form.AllCanCanIsA or Form.AllCanCannotIsA or Form.NoCanCanIsA or Form.ChainIsBIsA);
+    private static bool AsksAbility(Form form) => form is not (Form.AllCanCanIsA or Form.AllCanCannotIsA or Form.NoCanCanIsA or Form.ChainIsBIsA or Form.AllAreIsB);
 
     private static TaskContent Zh(Form form, Phrasing phrasing)
     {
@@ -121,6 +121,7 @@ internal static class SyllogismTrapTask
             Form.AllCanIsA or Form.AllCanIsNotA or Form.AllCanCanIsA or Form.AllCanCannotIsA => ([W(ZhAllCan)], new[] { $"所有{A}都会{P}" }),
             Form.NoCanIsA or Form.NoCanIsNotA or Form.NoCanCanIsA => ([W(ZhNoCan)], [$"没有{A}会{P}"]),
             Form.SomeCanIsA => ([W(ZhSomeCan)], [$"有些{A}会{P}"]),
+            Form.AllAreIsB => ([W(ZhAllAre)], [$"所有{A}都是{B}"]),
             Form.ChainNoIsA => (new[] { W(ZhAllAre), AboutB(ZhNoCan) }, new[] { $"所有{A}都是{B}", $"没有{B}会{P}" }),
             _ => ([W(ZhAllAre), AboutB(ZhAllCan)], [$"所有{A}都是{B}", $"所有{B}都会{P}"]),
         };
@@ -133,7 +134,8 @@ internal static class SyllogismTrapTask
             _ => (W(ZhIsA), $"{x}是{A}"),
         };
         bool asksAbility = AsksAbility(form);
-        string question = W(asksAbility ? ZhCanQ : ZhIsAQ);
+        // "咪咪是宠物吗？": the category asked about is the middle one when the premise puts x's category inside it.
+        string question = form == Form.AllAreIsB ? Fill(phrasing.Pick(ZhIsAQ), B, "个") : W(asksAbility ? ZhCanQ : ZhIsAQ);
         string prompt = phrasing.Pick(ZhTemplates)
             .Replace("{premises}", string.Join("，", premises)).Replace("{fact}", fact).Replace("{question}", question);
         // Typed questions often lack the final ？, as the seed's does.
@@ -157,6 +159,7 @@ internal static class SyllogismTrapTask
             Form.AllCanCanIsA => [$"{x}会{P}，但会{P}的不一定是{A} → 不一定"],
             Form.AllCanCannotIsA => [$"{x}不会{P}，而所有{A}都会{P} → {x}不是{A}"],
             Form.SomeCanIsA => [$"{x}是{A}，但只有一些{A}会{P} → 不一定"],
+            Form.AllAreIsB => [$"{x}是{A}，所有{A}都是{B} → {x}是{B}"],
             Form.NoCanCanIsA => [$"{x}会{P}，而没有{A}会{P} → {x}不是{A}"],
             Form.ChainIsA => [$"{x}是{A}，所有{A}都是{B} → {x}是{B}", $"{x}是{B}，所有{B}都会{P} → {x}会{P}"],
             Form.ChainNoIsA => [$"{x}是{A}，所有{A}都是{B} → {x}是{B}", $"{x}是{B}，没有{B}会{P} → {x}不会{P}"],
@@ -185,6 +188,7 @@ internal static class SyllogismTrapTask
             Form.AllCanIsA or Form.AllCanIsNotA or Form.AllCanCanIsA or Form.AllCanCannotIsA => ([W(EnAllCan)], new[] { $"all {As} can {P}" }),
             Form.NoCanIsA or Form.NoCanIsNotA or Form.NoCanCanIsA => ([W(EnNoCan)], [$"no {noun.Singular} can {P}"]),
             Form.SomeCanIsA => ([W(EnSomeCan)], [$"some {As} can {P}"]),
+            Form.AllAreIsB => ([W(EnAllAre)], [$"all {As} are {Bs}"]),
             Form.ChainNoIsA => (new[] { W(EnAllAre), W(EnNoCan, category) }, new[] { $"all {As} are {Bs}", $"no {category.Singular} can {P}" }),
             _ => ([W(EnAllAre), W(EnAllCan, category)], [$"all {As} are {Bs}", $"all {Bs} can {P}"]),
         };
@@ -197,7 +201,7 @@ internal static class SyllogismTrapTask
             _ => (W(EnIsA), $"{x} is {aA}"),
         };
         bool asksAbility = AsksAbility(form);
-        string question = W(asksAbility ? EnCanQ : EnIsAQ);
+        string question = form == Form.AllAreIsB ? W(EnIsAQ, category) : W(asksAbility ? EnCanQ : EnIsAQ);
         string joined = string.Join(" and ", premises);
         string prompt = template.Replace("{premises}", joined).Replace("{fact}", fact).Replace("{question}", question);
         prompt = Capitalize(prompt);
@@ -214,6 +218,7 @@ internal static class SyllogismTrapTask
             Form.AllCanCanIsA => [$"{x} can {P}, but what can {P} need not be {aA} → not necessarily"],
             Form.AllCanCannotIsA => [$"{x} cannot {P}, and all {As} can {P} → {x} is not {aA}"],
             Form.SomeCanIsA => [$"{x} is {aA}, but only some {As} can {P} → not necessarily"],
+            Form.AllAreIsB => [$"{x} is {aA}, all {As} are {Bs} → {x} is {aB}"],
             Form.NoCanCanIsA => [$"{x} can {P}, and no {noun.Singular} can {P} → {x} is not {aA}"],
             Form.ChainIsA => [$"{x} is {aA}, all {As} are {Bs} → {x} is {aB}", $"{x} is {aB}, all {Bs} can {P} → {x} can {P}"],
             Form.ChainNoIsA => [$"{x} is {aA}, all {As} are {Bs} → {x} is {aB}", $"{x} is {aB}, no {category.Singular} can {P} → {x} cannot {P}"],

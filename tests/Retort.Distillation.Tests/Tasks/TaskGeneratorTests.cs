@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Retort.Distillation.Evaluation;
 using Retort.Distillation.Tasks;
 using Retort.Distillation.Tests.Support;
 
@@ -6,119 +7,144 @@ namespace Retort.Distillation.Tests.Tasks;
 
 /// <summary>
 /// Every generated answer is re-derived here from the prompt text alone, with the tests' own parsing and
-/// exact arithmetic, so a wrong solution in the generator cannot pass by agreeing with itself.
+/// exact arithmetic, so a wrong solution in the generator cannot pass by agreeing with itself; every
+/// written-out operation of every solution is re-done digit by digit (<see cref="ScratchChecker"/>).
 /// </summary>
 public sealed class TaskGeneratorTests
 {
     private static readonly TaskLanguage[] Both = [TaskLanguage.Zh, TaskLanguage.En];
 
-    private static IReadOnlyList<ReasoningTask> Make(TaskKind kind, int count = 120, ulong seed = 7) =>
+    private static IReadOnlyList<ReasoningTask> Make(TaskKind kind, int count = 300, ulong seed = 7) =>
         TaskGenerator.Generate(count, seed, [kind], Both);
 
-    [Fact]
-    public void ChickensAndRabbitsSatisfyTheHeadAndLegEquations()
-    {
-        foreach (var t in Make(TaskKind.ChickensRabbits))
-        {
-            var m = t.Language == TaskLanguage.En
-                ? Regex.Match(t.Prompt, @"(\d+) heads and (\d+) legs\. How many (rabbits|chickens)")
-                : Regex.Match(t.Prompt, @"有(\d+)个头，从下面数有(\d+)只脚。问笼中有多少只(兔子|鸡)");
-            Assert.True(m.Success, t.Prompt);
-            long heads = long.Parse(m.Groups[1].Value), legs = long.Parse(m.Groups[2].Value);
-            bool rabbitsAsked = m.Groups[3].Value is "rabbits" or "兔子";
-            long answer = long.Parse(t.Answer);
-            long rabbits = rabbitsAsked ? answer : heads - answer;
-            long chickens = heads - rabbits;
-            Assert.True(chickens >= 0 && rabbits >= 0, t.Id);
-            Assert.Equal(legs, 2 * chickens + 4 * rabbits);
-            Assert.Contains(t.Answer, t.Reasoning);
-        }
-    }
+    private static readonly string[] TwoLeggedZh = ["鸡", "鸭", "鹅"], FourLeggedZh = ["兔", "羊", "猪", "狗"];
+    private static readonly string[] TwoLeggedEn = ["chicken", "duck", "turkey"], FourLeggedEn = ["rabbit", "goat", "pig", "dog"];
 
     [Fact]
-    public void LinearEquationAnswersSatisfyTheEquationsBySubstitution()
+    public void ChickensAndRabbitsAnswerWhatIsAskedAndTheWorkUsesThePromptsNumbers()
     {
-        foreach (var t in Make(TaskKind.LinearEquation))
+        var asked = new HashSet<string>();
+        foreach (var t in Make(TaskKind.ChickensRabbits, 600))
         {
-            Frac x = long.Parse(t.Answer);
-            var system = t.Language == TaskLanguage.En
-                ? Regex.Match(t.Prompt, @"^Solve the system of equations (.+) and (.+)\. What is x\?$")
-                : Regex.Match(t.Prompt, @"^解方程组：(.+)，(.+)。求 x 的值。$");
-            if (system.Success)
+            bool zh = t.Language == TaskLanguage.Zh;
+            var numbers = Regex.Matches(t.Prompt, @"\d+").Select(m => long.Parse(m.Value)).ToList();
+            Assert.Equal(2, numbers.Count);
+            // Legs always outnumber heads (every animal has at least two), whichever the prompt names first.
+            long heads = numbers.Min(), legs = numbers.Max();
+            Assert.True((legs - 2 * heads) % 2 == 0, t.Id);
+            long four = (legs - 2 * heads) / 2, two = heads - four;
+            Assert.True(four >= 1 && two >= 1, $"{t.Id}: {t.Prompt}");
+
+            string question = t.Prompt[(Regex.Matches(t.Prompt, @"\d+")[^1].Index)..];
+            var twoNames = zh ? TwoLeggedZh : TwoLeggedEn;
+            var fourNames = zh ? FourLeggedZh : FourLeggedEn;
+            bool asksTwo = twoNames.Any(question.Contains), asksFour = fourNames.Any(question.Contains);
+            bool both = (asksTwo && asksFour) || question.Contains('各') || question.Contains("each", StringComparison.Ordinal);
+            if (both)
             {
-                var (ax1, ay1, c1) = Linear(system.Groups[1].Value);
-                var (ax2, ay2, c2) = Linear(system.Groups[2].Value);
-                Assert.NotEqual(0L, ax1 * ay2 - ax2 * ay1); // a unique solution
-                Assert.NotEqual(0L, ay1);
-                Frac y = ((Frac)0 - (Frac)c1 - (Frac)ax1 * x) / ay1;
-                Assert.Equal((Frac)0, (Frac)ax2 * x + (Frac)ay2 * y + c2);
-                continue;
-            }
-            var single = t.Language == TaskLanguage.En
-                ? Regex.Match(t.Prompt, @"^Solve for x: (.+)$")
-                : Regex.Match(t.Prompt, @"^解方程：(.+)，求 x 的值。$");
-            Assert.True(single.Success, t.Prompt);
-            var (a, b, c) = Linear(single.Groups[1].Value);
-            Assert.Equal(0L, b);
-            Assert.NotEqual(0L, a);
-            Assert.Equal((Frac)0, (Frac)a * x + c);
-        }
-    }
-
-    [Fact]
-    public void ArithmeticChainsEvaluateToTheAnswer()
-    {
-        foreach (var t in Make(TaskKind.ArithmeticChain))
-        {
-            string expression = t.Language == TaskLanguage.En
-                ? t.Prompt["Compute step by step: ".Length..]
-                : t.Prompt["请逐步计算：".Length..];
-            Assert.Equal(ExpressionEvaluator.Evaluate(expression).ToString(), t.Answer);
-        }
-    }
-
-    [Fact]
-    public void DiceProbabilitiesEqualTheGameSolvedExactly()
-    {
-        foreach (var t in Make(TaskKind.DiceProbability))
-        {
-            bool en = t.Language == TaskLanguage.En;
-            var a = Regex.Match(t.Prompt, en ? "A wins as soon as A rolls ([^;]+);" : "甲掷出(.+?)即获胜");
-            var b = Regex.Match(t.Prompt, en ? @"B wins as soon as B rolls ([^.]+)\." : "乙掷出(.+?)即获胜");
-            var n = Regex.Match(t.Prompt, en ? @"each player has rolled (\d+) times" : @"各掷(\d+)次");
-            Assert.True(a.Success && b.Success, t.Prompt);
-            int facesA = Regex.Matches(a.Groups[1].Value, "[1-6]").Count, facesB = Regex.Matches(b.Groups[1].Value, "[1-6]").Count;
-            Frac p = new(facesA, 6), q = new(facesB, 6);
-            Frac expected;
-            if (n.Success)
-            {
-                // Walk the turns from the last one back: chance that A eventually wins from turn k.
-                int turns = 2 * int.Parse(n.Groups[1].Value);
-                Frac fromHere = 0;
-                for (int turn = turns - 1; turn >= 0; turn--)
-                {
-                    bool aRolls = turn % 2 == 0;
-                    int winning = aRolls ? facesA : facesB;
-                    Frac sum = 0;
-                    for (int face = 1; face <= 6; face++)
-                        sum += face <= winning ? (aRolls ? 1 : 0) : fromHere;
-                    fromHere = sum / 6;
-                }
-                expected = fromHere;
+                var m = zh
+                    ? Regex.Match(t.Answer, @"^(\p{IsCJKUnifiedIdeographs}+)(\d+)只，(\p{IsCJKUnifiedIdeographs}+)(\d+)只$")
+                    : Regex.Match(t.Answer, @"^(\d+) ([a-z]+), (\d+) ([a-z]+)$");
+                Assert.True(m.Success, $"{t.Id}: answer '{t.Answer}'");
+                var (n1, c1, n2, c2) = zh
+                    ? (m.Groups[1].Value, long.Parse(m.Groups[2].Value), m.Groups[3].Value, long.Parse(m.Groups[4].Value))
+                    : (m.Groups[2].Value, long.Parse(m.Groups[1].Value), m.Groups[4].Value, long.Parse(m.Groups[3].Value));
+                Assert.True(twoNames.Any(n1.StartsWith) && fourNames.Any(n2.StartsWith), $"{t.Id}: '{t.Answer}' names the animals wrongly");
+                Assert.Equal((two, four), (c1, c2));
+                asked.Add("both");
             }
             else
             {
-                // x = P(A wins | A to roll), y = P(A wins | B to roll): x = p + (1-p) y, y = (1-q) x.
-                expected = p / ((Frac)1 - ((Frac)1 - p) * ((Frac)1 - q));
+                Assert.True(asksTwo != asksFour, $"{t.Id}: cannot tell what '{question}' asks");
+                Assert.Equal(asksFour ? four : two, long.Parse(t.Answer));
+                asked.Add(asksFour ? "four" : "two");
             }
-            Assert.Equal(expected.ToString(), t.Answer);
+
+            var ops = ScratchChecker.Check(t.Reasoning);
+            var expected = new List<(long, char, long, long)> { (heads, '×', 2, 2 * heads), (legs, '-', 2 * heads, legs - 2 * heads), (legs - 2 * heads, '÷', 2, four) };
+            if (both || asksTwo) expected.Add((heads, '-', four, two));
+            Assert.Equal(expected, ops);
         }
+        Assert.Equal(["both", "four", "two"], asked.Order());
+    }
+
+    [Fact]
+    public void ArithmeticChainsEvaluateToTheAnswerOneOperationALine()
+    {
+        foreach (var t in Make(TaskKind.ArithmeticChain))
+        {
+            string expression = Regex.Matches(t.Prompt, @"[\d(][\d()+\-×÷ ]*[\d)]").MaxBy(m => m.Length)!.Value;
+            Assert.Equal(ExpressionEvaluator.Evaluate(expression).ToString(), t.Answer);
+            // The lines take the expression's operations in order, each on the result of the one before.
+            var operators = Regex.Matches(expression, @"[+\-×÷] (\d+)").Select(m => (m.Value[0], long.Parse(m.Groups[1].Value))).ToList();
+            var ops = ScratchChecker.Check(t.Reasoning);
+            Assert.Equal(operators, ops.Select(o => (o.Op, o.B)));
+            Assert.Equal(long.Parse(Regex.Match(expression, @"\d+").Value), ops[0].A);
+            for (int i = 1; i < ops.Count; i++) Assert.Equal(ops[i - 1].Result, ops[i].A);
+            Assert.Equal(t.Answer, ops[^1].Result.ToString());
+            Assert.Equal(ops.Count, t.Reasoning.Split('\n').Length);
+        }
+    }
+
+    [Fact]
+    public void LinearEquationAnswersSatisfyTheEquations()
+    {
+        foreach (var t in Make(TaskKind.LinearEquation))
+        {
+            const string side = @"(?:\d*[xy]|\d+)(?: [+-] (?:\d*[xy]|\d+))*";
+            var equations = Regex.Matches(t.Prompt, $"{side} = {side}").Select(m => Linear(m.Value)).ToList();
+            Frac x = long.Parse(t.Answer);
+            if (equations.Count == 2)
+            {
+                var ((a1, b1, c1), (a2, b2, c2)) = (equations[0], equations[1]);
+                long det = a1 * b2 - a2 * b1;
+                Assert.NotEqual(0L, det);
+                // Cramer's rule on a·x + b·y = -c.
+                Assert.Equal(new Frac(-c1 * b2 + c2 * b1, det), x);
+            }
+            else
+            {
+                var (a, b, c) = Assert.Single(equations);
+                Assert.Equal(0L, b);
+                Assert.NotEqual(0L, a);
+                Assert.Equal((Frac)0, (Frac)a * x + c);
+            }
+            Assert.NotEmpty(ScratchChecker.Check(t.Reasoning));
+        }
+    }
+
+    [Fact]
+    public void DiceAnswersEqualTheGameSolvedFromThePrompt()
+    {
+        var seen = new HashSet<(int Players, int Sides)>();
+        foreach (var t in Make(TaskKind.DiceProbability, 600))
+        {
+            var game = DiceGame.Parse(t.Prompt, t.Language == TaskLanguage.Zh);
+            seen.Add((game.Players.Count, game.Sides));
+            Assert.Equal(game.ChanceOfAsked().ToString(), t.Answer);
+            ScratchChecker.Check(t.Reasoning);
+        }
+        Assert.Contains(seen, s => s.Players == 3);
+        Assert.Contains(seen, s => s.Sides != 6);
+    }
+
+    [Fact]
+    public void SyllogismTrapAnswersAreWhatThePremisesForce()
+    {
+        var verdicts = new HashSet<string>();
+        foreach (var t in Make(TaskKind.SyllogismTrap, 900))
+        {
+            string expected = PremiseWorlds.Solve(t.Prompt, t.Language == TaskLanguage.Zh);
+            Assert.True(expected == t.Answer, $"{t.Id}: '{t.Prompt}' → {t.Answer}, the premises say {expected}");
+            verdicts.Add(t.Answer);
+        }
+        Assert.Equal(["no", "not necessarily", "yes", "不一定", "不会", "不是", "会", "是"], verdicts.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public void ExactlyTheAnswerOfEachSyllogismFollowsFromItsPremises()
     {
-        foreach (var t in Make(TaskKind.Syllogism))
+        foreach (var t in Make(TaskKind.Syllogism, 120))
         {
             bool en = t.Language == TaskLanguage.En;
             var lines = t.Prompt.Split('\n');
@@ -141,6 +167,31 @@ public sealed class TaskGeneratorTests
     }
 
     [Fact]
+    public void PythonReferenceAnswersPassTheirTestsAndABrokenBodyFailsThem()
+    {
+        PythonAvailable.Require();
+        var runner = new PythonTestRunner();
+        var tasks = Make(TaskKind.PythonFunction, 160);
+        var functions = new HashSet<string>();
+        foreach (var t in tasks)
+        {
+            var tests = Assert.IsType<CodeTests>(t.Tests);
+            Assert.True(tests.Cases.Count >= 3, t.Id);
+            var block = Regex.Match(t.Answer, "^```python\n(.*)\n```$", RegexOptions.Singleline);
+            Assert.True(block.Success, t.Answer);
+            string code = block.Groups[1].Value;
+            Assert.StartsWith($"def {tests.EntryPoint}(", code);
+            functions.Add(Regex.Replace(tests.EntryPoint, @"\d+", "k"));
+            var result = runner.Run(code, tests);
+            Assert.True(result.Outcome == CodeTestOutcome.Passed, $"{t.Id}: {result.Detail}\n{code}");
+            // The same signature returning nothing passes no function's tests.
+            string broken = code.Split('\n')[0] + "\n    return None";
+            Assert.Equal(CodeTestOutcome.Failed, runner.Run(broken, tests).Outcome);
+        }
+        Assert.True(functions.Count >= 15, $"only {functions.Count} different functions: {string.Join(", ", functions)}");
+    }
+
+    [Fact]
     public void TheSameSeedGivesTheSameTasksAndALargerCountExtendsASmallerOne()
     {
         var kinds = TaskNames.AllKinds;
@@ -152,12 +203,14 @@ public sealed class TaskGeneratorTests
         Assert.Equal(first, longer.Take(40));
         Assert.NotEqual(first.Select(t => t.Prompt), other.Select(t => t.Prompt));
         Assert.Equal(40, first.Select(t => t.Id).Distinct().Count());
+        foreach (var split in new[] { PhrasingSplit.Training, PhrasingSplit.Heldout })
+            Assert.Equal(TaskGenerator.Generate(30, 5, kinds, Both, DifficultyRange.All, split), TaskGenerator.Generate(30, 5, kinds, Both, DifficultyRange.All, split));
     }
 
     [Fact]
     public void EveryKindComesInBothLanguages()
     {
-        var tasks = TaskGenerator.Generate(50, 1, TaskNames.AllKinds, Both);
+        var tasks = TaskGenerator.Generate(70, 1, TaskNames.AllKinds, Both);
         foreach (var kind in TaskNames.AllKinds)
         {
             var zh = tasks.Where(t => t.Kind == kind && t.Language == TaskLanguage.Zh).ToList();
@@ -165,9 +218,10 @@ public sealed class TaskGeneratorTests
             Assert.NotEmpty(zh);
             Assert.NotEmpty(en);
             Assert.All(zh, t => Assert.Matches(@"\p{IsCJKUnifiedIdeographs}", t.Prompt + t.Reasoning));
-            Assert.All(en, t => Assert.DoesNotMatch(@"\p{IsCJKUnifiedIdeographs}", t.Prompt + t.Reasoning));
+            Assert.All(en, t => Assert.DoesNotMatch(@"\p{IsCJKUnifiedIdeographs}", t.Prompt + t.Reasoning + t.Answer));
             Assert.All(tasks, t => Assert.InRange(t.Difficulty, 1, 3));
-            Assert.All(tasks, t => Assert.True(t.Reasoning.Split('\n').Length >= 3, t.Id));
+            Assert.All(tasks, t => Assert.True(t.Reasoning.Split('\n').Length >= 2, t.Id));
+            Assert.All(tasks, t => Assert.Equal(t.Kind == TaskKind.PythonFunction, t.Tests != null));
         }
     }
 
@@ -185,9 +239,8 @@ public sealed class TaskGeneratorTests
     {
         long x = 0, y = 0, c = 0;
         string compact = text.Replace(" ", "");
-        var terms = Regex.Matches(compact, @"([+-]?)(\d*)([xy]?)");
         int covered = 0;
-        foreach (Match m in terms)
+        foreach (Match m in Regex.Matches(compact, @"([+-]?)(\d*)([xy]?)"))
         {
             if (m.Length == 0) continue;
             covered += m.Length;
