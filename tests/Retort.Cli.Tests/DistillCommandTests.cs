@@ -50,11 +50,11 @@ public sealed class DistillCommandTests : IDisposable
     }
 
     [Fact]
-    public void DifficultyOneWritesOnlyEasyTasksAndTheDefaultMatchesTheOldBuild()
+    public void DifficultyOneWritesOnlyEasyTasksAndTheDefaultKeepsItsBytes()
     {
         var (code, output, err) = CliRunner.Run("distill", "tasks", "--count", "60", "--seed", "7", "--difficulty", "1", "--with-solutions", "--out", F("easy.jsonl"));
         Assert.True(code == 0, err);
-        Assert.Contains("difficulty 1)", output);
+        Assert.Contains("difficulty 1; phrasing all)", output);
         var easy = Records(F("easy.jsonl"));
         Assert.Equal(60, easy.Count);
         Assert.All(easy, r => Assert.Equal(1, r["difficulty"]!.GetValue<int>()));
@@ -63,9 +63,10 @@ public sealed class DistillCommandTests : IDisposable
         Assert.True(code == 0, err);
         (code, _, err) = CliRunner.Run("distill", "tasks", "--count", "200", "--seed", "7", "--difficulty", "1-3", "--with-solutions", "--out", F("range.jsonl"));
         Assert.True(code == 0, err);
-        // SHA-256 of the same command's file from the build before --difficulty existed (commit 0471789).
-        const string old = "8beefdb905e80919795d5ab9d9c284b921c7f3ee95b2812d30ce8072ae0477f9";
-        Assert.Equal(old, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(F("default.jsonl")))));
+        // SHA-256 of the same command's file, held so a seed's data stays reproducible; replaced on purpose when the
+        // families were rewritten with digit-by-digit solutions (branch bm-tasks; before: 8beefdb9…0477f9).
+        const string expected = "4bc4f9e71f2f5399ad9a606e6bbfe5196177fdb343a06cbd6d41c066e4df365d";
+        Assert.Equal(expected, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(F("default.jsonl")))));
         Assert.Equal(File.ReadAllBytes(F("default.jsonl")), File.ReadAllBytes(F("range.jsonl")));
     }
 
@@ -79,6 +80,36 @@ public sealed class DistillCommandTests : IDisposable
         var (code, _, err) = CliRunner.Run("distill", "tasks", "--difficulty", value, "--out", F("x.jsonl"));
         Assert.Equal(1, code);
         Assert.Equal($"error: --difficulty must be 1, 2, 3 or a range such as 1-2 (lower bound first), found '{value}'", err.Trim());
+        Assert.False(File.Exists(F("x.jsonl")));
+    }
+
+    [Fact]
+    public void PhrasingSplitsWriteTrainingAndHeldOutTasksWithDisjointWordingsAndCodeTests()
+    {
+        string[] common = ["distill", "tasks", "--count", "300", "--kinds", "chickens-rabbits,python-function", "--lang", "zh,en", "--with-solutions"];
+        var (code, output, err) = CliRunner.Run([.. common, "--seed", "1", "--phrasing", "train", "--out", F("train.jsonl")]);
+        Assert.True(code == 0, err);
+        Assert.Contains("phrasing train)", output);
+        (code, output, err) = CliRunner.Run([.. common, "--seed", "2", "--phrasing", "heldout", "--out", F("heldout.jsonl")]);
+        Assert.True(code == 0, err);
+        static string Wording(JsonObject r) => System.Text.RegularExpressions.Regex.Replace(r["prompt"]!.GetValue<string>(), @"\d+", "#");
+        var train = Records(F("train.jsonl")).Select(Wording).ToHashSet();
+        var heldout = Records(F("heldout.jsonl"));
+        Assert.Equal(300, heldout.Count);
+        Assert.DoesNotContain(heldout, r => train.Contains(Wording(r)));
+        // Code tasks carry the hidden tests evaluation runs.
+        var python = Records(F("train.jsonl")).Where(r => r["kind"]!.GetValue<string>() == "python-function").ToList();
+        Assert.NotEmpty(python);
+        Assert.All(python, r =>
+        {
+            Assert.StartsWith("```python\ndef " + r["entry_point"]!.GetValue<string>() + "(", r["answer"]!.GetValue<string>());
+            Assert.NotEmpty(r["tests"]!.AsArray());
+            Assert.All(r["tests"]!.AsArray(), t => Assert.IsType<JsonArray>(t!["args"], exactMatch: false));
+        });
+
+        (code, _, err) = CliRunner.Run("distill", "tasks", "--phrasing", "eval", "--out", F("x.jsonl"));
+        Assert.Equal(1, code);
+        Assert.Equal("error: --phrasing must be all, train or heldout, found 'eval'", err.Trim());
         Assert.False(File.Exists(F("x.jsonl")));
     }
 

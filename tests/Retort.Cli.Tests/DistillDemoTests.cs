@@ -39,7 +39,7 @@ public sealed class DistillDemoTests
             using var eval = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "eval.json")));
             var evaluated = eval.RootElement.GetProperty("models").EnumerateArray().ToList();
             Assert.Equal(Models, evaluated.Select(m => m.GetProperty("model").GetString()));
-            Assert.All(evaluated, m => Assert.Equal(6, m.GetProperty("items").GetInt32()));
+            Assert.All(evaluated, m => Assert.Equal(7, m.GetProperty("items").GetInt32()));
             string table = File.ReadAllText(Path.Combine(output, "eval.md"));
             Assert.All(Models, m => Assert.Contains($"| {m} |", table));
 

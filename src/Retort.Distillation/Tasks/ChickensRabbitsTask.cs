@@ -38,6 +38,9 @@ internal static class ChickensRabbitsTask
 
     private enum Ask { Four, Two, Both }
 
+    /// <summary>Stands in for a slot to see whether a template uses it.</summary>
+    private const string Unused = "\u0001";
+
     /// <summary>The wording of one Chinese prompt: names as written, numbers, leg words, the question.</summary>
     private sealed record ZhSlots(string X, string Y, string Pair, long H, long L, string Place, string Legs, string LegNoun, string LegCounter, string Ask);
 
@@ -97,7 +100,8 @@ internal static class ChickensRabbitsTask
         var (twoAnimal, fourAnimal) = phrasing.Pick(ZhPairs);
         string a = rng.Pick(twoAnimal.Forms), b = rng.Pick(fourAnimal.Forms);
         var template = phrasing.Pick(ZhTemplates);
-        string place = phrasing.Pick(ZhPlaces);
+        // A place is drawn only for a template that names one, so a held-out item's reserved word is always in its prompt.
+        string place = template(new ZhSlots("", "", "", 0, 0, Unused, "", "", "", "")).Contains(Unused) ? phrasing.Pick(ZhPlaces) : "";
         var (legWord, legNoun, legCounter) = phrasing.Pick(ZhLegs);
         string question = ask == Ask.Both
             ? phrasing.Pick(ZhAskBoth).Replace("{A}", a).Replace("{B}", b)
@@ -131,7 +135,7 @@ internal static class ChickensRabbitsTask
         var (twoAnimal, fourAnimal) = phrasing.Pick(EnPairs);
         string a = twoAnimal.Plural, b = fourAnimal.Plural;
         var template = phrasing.Pick(EnTemplates);
-        string place = phrasing.Pick(EnPlaces);
+        string place = template(new EnSlots("x", "", 0, 0, Unused, "", "")).Contains(Unused) ? phrasing.Pick(EnPlaces) : "";
         string legWord = phrasing.Pick(EnLegs);
         string question = ask == Ask.Both
             ? phrasing.Pick(EnAskBoth).Replace("{A}", a).Replace("{B}", b)

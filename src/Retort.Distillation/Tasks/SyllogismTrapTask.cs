@@ -34,7 +34,7 @@ internal static class SyllogismTrapTask
 
     private sealed record EnNoun(string Singular, string Plural)
     {
-        public string WithArticle => ("aeiou".Contains(Singular[0]) ? "an " : "a ") + Singular;
+        public string WithArticle => (Singular.Length > 0 && "aeiou".Contains(Singular[0]) ? "an " : "a ") + Singular;
     }
 
     private static readonly Phrase<ZhNoun> ZhNouns = Phrase.Of(
@@ -101,13 +101,19 @@ internal static class SyllogismTrapTask
         _ => Verdict.Maybe,
     };
 
+    private static bool UsesCategory(Form form) => form is Form.ChainIsA or Form.ChainIsBIsA or Form.ChainNoIsA or Form.ChainIsNotA or Form.AllAreIsB;
+
+    private static bool UsesAbility(Form form) => form != Form.AllAreIsB;
+
     /// <summary>Whether the question asks for the ability (can x P?) rather than the category (is x an A?).</summary>
     private static bool AsksAbility(Form form) => form is not (Form.AllCanCanIsA or Form.AllCanCannotIsA or Form.NoCanCanIsA or Form.ChainIsBIsA or Form.AllAreIsB);
 
     private static TaskContent Zh(Form form, Phrasing phrasing)
     {
         var noun = phrasing.Pick(ZhNouns);
-        string category = phrasing.Pick(ZhCategories), ability = phrasing.Pick(ZhAbilities), x = phrasing.Pick(ZhNames);
+        // A word is drawn only when the form uses it, so a held-out item's reserved word is always in its prompt.
+        string category = UsesCategory(form) ? phrasing.Pick(ZhCategories) : "", ability = UsesAbility(form) ? phrasing.Pick(ZhAbilities) : "";
+        string x = phrasing.Pick(ZhNames);
         string A = noun.Name, B = category, P = ability;
         string Fill(string text, string subject, string classifier) =>
             text.Replace("{A}", subject).Replace("{c}", classifier).Replace("{B}", B).Replace("{P}", P).Replace("{x}", x);
@@ -172,8 +178,8 @@ internal static class SyllogismTrapTask
     private static TaskContent En(Form form, Phrasing phrasing)
     {
         var noun = phrasing.Pick(EnNouns);
-        var category = phrasing.Pick(EnCategories);
-        string P = phrasing.Pick(EnAbilities), x = phrasing.Pick(EnNames);
+        var category = UsesCategory(form) ? phrasing.Pick(EnCategories) : new EnNoun("", "");
+        string P = UsesAbility(form) ? phrasing.Pick(EnAbilities) : "", x = phrasing.Pick(EnNames);
         var (template, subjunctive) = phrasing.Pick(EnTemplates);
         string can = subjunctive ? "could" : "can", cannot = subjunctive ? "could not" : "cannot";
         string Fill(string text, EnNoun a) => text

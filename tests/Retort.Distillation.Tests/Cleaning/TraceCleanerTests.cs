@@ -86,6 +86,40 @@ public sealed class TraceCleanerTests
     }
 
     [Fact]
+    public void RejectionSamplingKeepsOnlyRightVerdictsCountsAndCodeThatPassesItsTests()
+    {
+        PythonAvailable.Require();
+        using var temp = new TempFolder();
+        var code = new CodeTests("reverse_string", [new("""["abc"]""", "\"cba\""), new("""[""]""", "\"\"")]);
+        List<EvalItem> references =
+        [
+            new("v", "如果所有猫都会飞，小白不是猫，那么小白一定会飞吗？", "不一定"),
+            new("c", "鸡兔同笼，共有 35 个头，94 条腿，请问鸡和兔各有多少只？", "鸡23只，兔12只"),
+            new("p", "Write a Python function that reverses a string.", "```python\ndef reverse_string(s):\n    return s[::-1]\n```", "python-function", code),
+        ];
+        string[] lines =
+        [
+            Line(Trace("v", references[0].Question, Long, "不一定")),                                        // 0 kept
+            Line(Trace("v", references[0].Question, Long + " ", "会")),                                      // 1 wrong
+            Line(Trace("c", references[1].Question, Long, "兔12只，鸡23只")),                                 // 2 kept
+            Line(Trace("c", references[1].Question, Long + " ", "鸡12只，兔23只")),                           // 3 wrong
+            Line(Trace("p", references[2].Question, Long, "```python\ndef reverse_string(s):\n    return s[::-1]\n```")), // 4 kept
+            Line(Trace("p", references[2].Question, Long + " ", "```python\ndef reverse_string(s):\n    return s\n```")),  // 5 fails its tests
+        ];
+        File.WriteAllLines(temp.File("traces.jsonl"), lines);
+        var options = Options(threshold: 1.01) with { References = references };
+        var report = TraceCleaner.Clean(temp.File("traces.jsonl"), temp.File("clean.jsonl"), options);
+        Assert.Equal(3, report.Dropped[DropReason.WrongAnswer]);
+        Assert.Equal([lines[0], lines[2], lines[4]], File.ReadAllLines(temp.File("clean.jsonl")));
+
+        // Without Python, code traces are dropped as unchecked rather than kept unverified.
+        report = TraceCleaner.Clean(temp.File("traces.jsonl"), temp.File("clean2.jsonl"), options with { CodeRunner = new PythonTestRunner { Python = "/nonexistent/python3" } });
+        Assert.Equal(2, report.Dropped[DropReason.CodeUnchecked]);
+        Assert.Equal([lines[0], lines[2]], File.ReadAllLines(temp.File("clean2.jsonl")));
+        Assert.Equal(2, report.ToJson()["dropped"]!["code_unchecked"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void CleaningIsDeterministicAndAThresholdAboveOneKeepsNearDuplicates()
     {
         using var temp = new TempFolder();

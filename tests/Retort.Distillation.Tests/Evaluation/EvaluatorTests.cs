@@ -43,6 +43,69 @@ public sealed class EvaluatorTests
     }
 
     [Fact]
+    public void CodeProblemsCarryTheirTestsAndBadTestsAreAOneLineError()
+    {
+        using var temp = new TempFolder();
+        File.WriteAllLines(temp.File("code.jsonl"),
+        [
+            """{"id": "p1", "kind": "python-function", "prompt": "Write a Python function that reverses a string.", "answer": "```python\ndef reverse_string(s):\n    return s[::-1]\n```", "entry_point": "reverse_string", "tests": [{"args": ["abc"], "expected": "cba"}, {"args": [[1, 2]], "expected": null}]}""",
+        ]);
+        var item = Assert.Single(EvalDataset.Load(temp.File("code.jsonl")));
+        Assert.Equal(new CodeTests("reverse_string", [new("[\"abc\"]", "\"cba\""), new("[[1,2]]", "null")]), item.Tests);
+        Assert.Equal("python-function", item.Group);
+
+        (string Line, string Error)[] bad =
+        [
+            ("""{"prompt": "p", "answer": "a", "tests": [{"args": []}], "entry_point": "f"}""", "tests[0] must be an object with an \"args\" array and an \"expected\" value, found an object"),
+            ("""{"prompt": "p", "answer": "a", "tests": [{"args": 1, "expected": 2}], "entry_point": "f"}""", "tests[0] must be an object with an \"args\" array"),
+            ("""{"prompt": "p", "answer": "a", "tests": [], "entry_point": "f"}""", "\"tests\" must be an array of 1 to 1000 cases, found an array of 0"),
+            ("""{"prompt": "p", "answer": "a", "tests": "x", "entry_point": "f"}""", "\"tests\" must be an array of 1 to 1000 cases, found \"x\""),
+            ("""{"prompt": "p", "answer": "a", "tests": [{"args": [], "expected": 1}]}""", "\"tests\" needs \"entry_point\""),
+        ];
+        foreach (var (line, error) in bad)
+        {
+            File.WriteAllLines(temp.File("bad.jsonl"), [line]);
+            var ex = Assert.Throws<RetortException>(() => EvalDataset.Load(temp.File("bad.jsonl")));
+            Assert.Contains("bad.jsonl line 1: ", ex.Message);
+            Assert.Contains(error, ex.Message);
+            Assert.DoesNotContain('\n', ex.Message);
+        }
+    }
+
+    [Fact]
+    public async Task CodeIsScoredByItsTestsAndWithoutPythonItIsUncheckedAndReported()
+    {
+        PythonAvailable.Require();
+        var tests = new CodeTests("is_even", [new("[4]", "true"), new("[7]", "false")]);
+        var items = new[]
+        {
+            new EvalItem("p1", "even?", "```python\ndef is_even(n):\n    return n % 2 == 0\n```", "python-function", tests),
+            new EvalItem("p2", "even again?", "```python\ndef is_even(n):\n    return n % 2 == 0\n```", "python-function", tests),
+            new EvalItem("v1", "trap?", "不一定", "syllogism-trap"),
+        };
+        var answers = new Dictionary<string, string>
+        {
+            ["even?"] = "```python\ndef is_even(n):\n    return not n & 1\n```",
+            ["even again?"] = "```python\ndef is_even(n):\n    return n > 0\n```",
+            ["trap?"] = "小白不一定会飞。",
+        };
+        var score = await Evaluator.EvaluateAsync(new FakeModel("m", answers, wrongOnOddSamples: false), items, new EvalOptions());
+        Assert.Equal([true, false, true], score.Items.Select(i => i.Samples[0].Correct));
+        Assert.Equal(0, score.UncheckedSamples);
+        Assert.Equal([("python-function", 2, 0.5), ("syllogism-trap", 1, 1.0)], score.AccuracyByGroup);
+
+        var blind = await Evaluator.EvaluateAsync(new FakeModel("m", answers, wrongOnOddSamples: false), items,
+            new EvalOptions { CodeRunner = new PythonTestRunner { Python = "/nonexistent/python3" } });
+        Assert.Equal([false, false, true], blind.Items.Select(i => i.Samples[0].Correct));
+        Assert.Equal(2, blind.UncheckedSamples);
+        Assert.Contains("**m: 2 code answer(s) unchecked** (no Python interpreter to run their tests): counted as wrong.", EvalReport.ToMarkdown([blind], "t.jsonl", new EvalOptions()));
+        var json = EvalReport.ToJson([blind], "t.jsonl", new EvalOptions());
+        Assert.Equal(2, json["models"]![0]!["unchecked_samples"]!.GetValue<int>());
+        Assert.True(json["models"]![0]!["results"]![0]!["samples"]![0]!["unchecked"]!.GetValue<bool>());
+        Assert.DoesNotContain("unchecked**", EvalReport.ToMarkdown([score], "t.jsonl", new EvalOptions()));
+    }
+
+    [Fact]
     public void AFileWithoutReferencesIsAClearError()
     {
         using var temp = new TempFolder();
