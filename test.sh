@@ -17,13 +17,16 @@ if [ ! -d ../shared/fixtures ] && [ -z "${RETORT_FIXTURES:-}" ]; then
 fi
 
 # The browser test (tests/Retort.Server.Tests/BrowserTests.cs) drives the chat page in Debian's
-# chromium with playwright-core from npm, and a CJK font so the page's Chinese renders; it fails,
-# rather than skips, when they are missing, so they are installed here when absent.
+# chromium with playwright-core from npm, and a CJK font so the page's Chinese renders; the
+# distillation tests run Python with python3. The tests fail, rather than skip, when these are
+# missing, so they are installed here when absent.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -d /usr/share/fonts/truetype/wqy ] || missing+=(fonts-wqy-zenhei)
+# The Python-function tasks are checked by running the code (Retort.Distillation's PythonTestRunner).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then as_root=(); elif command -v sudo >/dev/null 2>&1; then as_root=(sudo); else
     echo "error: the browser test needs ${missing[*]} (apt-get install ${missing[*]}), and this user can neither install them nor sudo" >&2
