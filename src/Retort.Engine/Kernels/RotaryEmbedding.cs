@@ -12,20 +12,27 @@ internal sealed class RotaryEmbedding
     private readonly RopeLayout _layout;
     private readonly int _headDim;
 
-    // cos and sin of every angle for positions [0, _positions): the same values Apply would compute,
-    // computed once per position rather than for every layer, token and q/k (a prompt of 128 tokens
-    // on a 28-layer model otherwise takes ~900k sin/cos calls per pass).
+    // cos and sin of every angle for the first TablePositions positions, computed once per position
+    // rather than for every layer, token and q/k (a prompt of 128 tokens on a 28-layer model otherwise
+    // takes ~900k sin/cos calls per pass). Later positions are computed when first needed into a
+    // one-position slot that the 2 × layers calls of a decode step share: a table grown to a 32k
+    // context would hold 17-32 MiB for values that each serve one step.
+    private const int TablePositions = 4096;
     private float[] _cos = [];
     private float[] _sin = [];
     private int _positions;
+    private readonly float[] _slotCos, _slotSin;
+    private int _slotPosition = -1;
 
     public RotaryEmbedding(ModelConfig config)
     {
         _headDim = config.HeadDim;
         _layout = config.RopeLayout;
         _inverseFrequencies = InverseFrequenciesOf(config);
-        // The first 4096 positions up front (2 MiB at head size 128), so generation within them allocates nothing.
-        Grow(Math.Clamp(config.ContextLength, 1, 4096));
+        // The first 4096 positions up front (2 MiB at head size 128), so generation allocates nothing.
+        Fill(Math.Clamp(config.ContextLength, 1, TablePositions));
+        _slotCos = new float[_headDim / 2];
+        _slotSin = new float[_headDim / 2];
     }
 
     /// <summary>
@@ -50,9 +57,23 @@ internal sealed class RotaryEmbedding
     public void Apply(Span<float> heads, int position)
     {
         int half = _headDim / 2;
-        if (position >= _positions) Grow(position + 1);
-        ReadOnlySpan<float> cos = _cos.AsSpan(position * half, half);
-        ReadOnlySpan<float> sin = _sin.AsSpan(position * half, half);
+        if (position >= _positions && position < TablePositions) Fill(TablePositions);
+        ReadOnlySpan<float> cos, sin;
+        if (position < _positions)
+        {
+            cos = _cos.AsSpan(position * half, half);
+            sin = _sin.AsSpan(position * half, half);
+        }
+        else
+        {
+            if (_slotPosition != position)
+            {
+                Angles(position, _slotCos, _slotSin);
+                _slotPosition = position;
+            }
+            cos = _slotCos;
+            sin = _slotSin;
+        }
         for (int h = 0; h < heads.Length; h += _headDim)
         {
             Span<float> x = heads.Slice(h, _headDim);
@@ -77,27 +98,26 @@ internal sealed class RotaryEmbedding
         }
     }
 
-    /// <summary>Extends the cos/sin tables to at least <paramref name="positions"/> positions (doubling, so growth is amortized).</summary>
-    private void Grow(int positions)
+    /// <summary>Makes the tables hold the first <paramref name="positions"/> positions.</summary>
+    private void Fill(int positions)
     {
         int half = _headDim / 2;
-        // Doubling stops where a table would outgrow an array; the KV cache bounds positions below that.
-        int capacity = (int)Math.Max(positions, Math.Min(2L * _positions, Array.MaxLength / half));
-        var cos = new float[capacity * half];
-        var sin = new float[capacity * half];
-        _cos.AsSpan(0, _positions * half).CopyTo(cos);
-        _sin.AsSpan(0, _positions * half).CopyTo(sin);
-        for (int p = _positions; p < capacity; p++)
-        {
-            for (int i = 0; i < half; i++)
-            {
-                float angle = p * _inverseFrequencies[i];
-                cos[p * half + i] = MathF.Cos(angle);
-                sin[p * half + i] = MathF.Sin(angle);
-            }
-        }
+        var cos = new float[positions * half];
+        var sin = new float[positions * half];
+        for (int p = 0; p < positions; p++) Angles(p, cos.AsSpan(p * half, half), sin.AsSpan(p * half, half));
         _cos = cos;
         _sin = sin;
-        _positions = capacity;
+        _positions = positions;
+    }
+
+    // One definition of the angles, so a table entry and a slot computed later are the same floats.
+    private void Angles(int position, Span<float> cos, Span<float> sin)
+    {
+        for (int i = 0; i < cos.Length; i++)
+        {
+            float angle = position * _inverseFrequencies[i];
+            cos[i] = MathF.Cos(angle);
+            sin[i] = MathF.Sin(angle);
+        }
     }
 }

@@ -80,6 +80,7 @@ public sealed class LoadedModel : IDisposable
         {
             var config = ModelConfig.FromGguf(gguf);
             var tokenizer = TokenizerFromGguf(gguf);
+            gguf.DropMetadata(["tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type", "tokenizer.ggml.scores"]);
             string? source = chatTemplatePath != null ? ReadTemplate(chatTemplatePath) : gguf.GetString("tokenizer.chat_template");
             string? origin = chatTemplatePath ?? (source != null ? "tokenizer.chat_template" : null);
             if (source == null && BuiltInTemplates.For(tokenizer) is var (name, builtIn))
