@@ -142,13 +142,13 @@ public sealed class ContextPlanCommandTests
         using var doc = JsonDocument.Parse(stdout);
         var plan = doc.RootElement.GetProperty("default_context");
         Assert.Equal(4096, plan.GetProperty("context").GetInt32());
-        Assert.Equal("f32", plan.GetProperty("key_type").GetString());
-        Assert.Equal("context 4096 (the model's), KV cache f32 up to 8 MiB", plan.GetProperty("statement").GetString());
+        Assert.Equal("q8_0", plan.GetProperty("key_type").GetString());
+        Assert.Equal("context 4096 (the model's), KV cache q8_0 up to 2.1 MiB", plan.GetProperty("statement").GetString());
 
         var table = CliRunner.Run("show", Tiny);
         Assert.Equal(0, table.ExitCode);
         Assert.Contains("default context", table.Out);
-        Assert.Contains("context 4096 (the model's), KV cache f32 up to 8 MiB", table.Out);
+        Assert.Contains("context 4096 (the model's), KV cache q8_0 up to 2.1 MiB", table.Out);
     }
 
     [Fact]

@@ -24,7 +24,8 @@ internal static class ShowCommand
                 io.Out.WriteLine(loaded.ChatTemplateSource ?? "");
                 return loaded.ChatTemplateSource == null ? 1 : 0;
             }
-            // What run would use by default: the engine's KV cache types, this machine's memory.
+            // What run and serve would use by default: their KV cache types, this machine's memory.
+            CacheTypeOption.Apply(loaded.Transformer, (null, null));
             var plan = ContextPlan.For(loaded);
             var facts = Describe(loaded, plan);
             if (result.GetValue(json))
